@@ -1,0 +1,106 @@
+"""SQLAlchemy Core metadata for the relational side.
+
+The Alembic migrations are the source of truth for DDL (indexes, generated columns,
+constraints); these Table objects describe the columns that queries read and write.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+
+from domain.enums import (
+    ApplicationStatus,
+    CompanySize,
+    EmploymentType,
+    JobStatus,
+    RemotePolicy,
+    Seniority,
+)
+
+metadata = MetaData()
+
+
+def _pg_enum(enum_cls: type, name: str) -> Enum:
+    # Stored spellings are the enum *values* (lower case), not the member names.
+    return Enum(
+        enum_cls,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        create_type=False,
+        validate_strings=True,
+    )
+
+
+remote_policy = _pg_enum(RemotePolicy, "remote_policy")
+employment_type = _pg_enum(EmploymentType, "employment_type")
+seniority = _pg_enum(Seniority, "seniority")
+job_status = _pg_enum(JobStatus, "job_status")
+application_status = _pg_enum(ApplicationStatus, "application_status")
+company_size = _pg_enum(CompanySize, "company_size")
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("slug", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("industry", Text, nullable=False),
+    Column("size_band", company_size),
+    Column("headquarters", Text),
+    Column("website", Text),
+    Column("founded_year", SmallInteger),
+    Column("description", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("company_id", BigInteger, ForeignKey("companies.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("city", Text),
+    Column("country", String(2), nullable=False),
+    Column("remote", remote_policy, nullable=False),
+    Column("employment_type", employment_type, nullable=False),
+    Column("seniority", seniority, nullable=False),
+    Column("experience_min", SmallInteger),
+    Column("experience_max", SmallInteger),
+    Column("salary_min", Integer),
+    Column("salary_max", Integer),
+    Column("salary_currency", String(3)),
+    Column("skills", ARRAY(Text), nullable=False),
+    Column("status", job_status, nullable=False),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("search", TSVECTOR),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("job_id", BigInteger, ForeignKey("jobs.id"), nullable=False),
+    Column("candidate_id", String(24), nullable=False),
+    Column("status", application_status, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

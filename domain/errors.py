@@ -1,0 +1,39 @@
+"""Domain errors. No HTTP or GraphQL here: the schema layer maps `code` to the wire."""
+
+from __future__ import annotations
+
+
+class HireGraphError(Exception):
+    """Base of every expected failure; `code` is the stable, client-visible error code."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(HireGraphError):
+    code = "NOT_FOUND"
+
+
+class Conflict(HireGraphError):
+    code = "CONFLICT"
+
+
+class Forbidden(HireGraphError):
+    code = "FORBIDDEN"
+
+
+class InvalidInput(HireGraphError):
+    code = "BAD_USER_INPUT"
+
+
+class UpstreamUnavailable(HireGraphError):
+    """A store could not be reached or answered with a connection-level failure."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(self, store: str, message: str) -> None:
+        super().__init__(message)
+        self.store = store
