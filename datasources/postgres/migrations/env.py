@@ -31,6 +31,10 @@ async def _run_async(url: str) -> None:
 
 
 def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:  # called from async code through run_sync
+        _run(connection)
+        return
     url = config.get_main_option("sqlalchemy.url")
     assert url, "migrations need sqlalchemy.url (set by datasources.postgres.migrate)"
     asyncio.run(_run_async(url))

@@ -1,0 +1,32 @@
+"""The AsyncMongoClient (PyMongo's native async driver), built by the lifespan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+
+def create_client(
+    url: str,
+    *,
+    max_pool_size: int,
+    server_selection_timeout_ms: int,
+    connect_timeout_ms: int,
+    socket_timeout_ms: int,
+    event_listeners: list[Any] | None = None,
+) -> AsyncMongoClient[dict[str, Any]]:
+    return AsyncMongoClient(
+        url,
+        maxPoolSize=max_pool_size,
+        serverSelectionTimeoutMS=server_selection_timeout_ms,
+        connectTimeoutMS=connect_timeout_ms,
+        socketTimeoutMS=socket_timeout_ms,
+        tz_aware=True,
+        appname="hiregraph",
+        event_listeners=event_listeners or [],
+    )
+
+
+async def ping(client: AsyncMongoClient[dict[str, Any]]) -> None:
+    await client.admin.command("ping")

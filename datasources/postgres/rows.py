@@ -1,0 +1,50 @@
+"""Row -> record conversion for the relational side."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.enums import CompanySize, EmploymentType, JobStatus, RemotePolicy, Seniority
+from domain.records import Company, Job
+
+
+def company_from_row(r: Mapping[str, Any]) -> Company:
+    return Company(
+        id=r["id"],
+        slug=r["slug"],
+        name=r["name"],
+        industry=r["industry"],
+        size=CompanySize(r["size_band"]) if r["size_band"] else None,
+        headquarters=r["headquarters"],
+        website=r["website"],
+        founded_year=r["founded_year"],
+        description=r["description"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+def job_from_row(r: Mapping[str, Any]) -> Job:
+    return Job(
+        id=r["id"],
+        company_id=r["company_id"],
+        title=r["title"],
+        description=r["description"],
+        location=r["location"],
+        city=r["city"],
+        country=r["country"],
+        remote=RemotePolicy(r["remote"]),
+        employment_type=EmploymentType(r["employment_type"]),
+        seniority=Seniority(r["seniority"]),
+        experience_min=r["experience_min"],
+        experience_max=r["experience_max"],
+        salary_min=r["salary_min"],
+        salary_max=r["salary_max"],
+        salary_currency=r["salary_currency"],
+        skills=tuple(r["skills"]),
+        status=JobStatus(r["status"]),
+        posted_at=r["posted_at"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )

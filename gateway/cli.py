@@ -1,0 +1,150 @@
+"""The `hiregraph` command. The only place that reads Settings from the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, NoReturn
+
+import typer
+from fastapi import FastAPI
+from pydantic import ValidationError
+from rich.console import Console
+
+from gateway.embedded import EmbeddedStartError, EmbeddedStores
+from gateway.settings import Settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="HireGraph GraphQL gateway.")
+out = Console()
+err = Console(stderr=True)
+
+
+class ScaleName(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        fail(f"invalid configuration ({where}): {first['msg']}")
+
+
+@contextmanager
+def running_stores(settings: Settings) -> Iterator[Settings]:
+    """Settings with every store URL set, starting embedded servers for unset ones."""
+    stores = EmbeddedStores(settings.data_dir, settings.embedded_stores)
+    try:
+        urls = stores.start()
+    except EmbeddedStartError as exc:
+        fail(str(exc))
+    try:
+        yield settings.model_copy(update={f"{name}_url": url for name, url in urls.items()})
+    finally:
+        stores.stop()
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the PostgreSQL migrations and bootstrap MongoDB (idempotent)."""
+    from gateway import provision  # noqa: PLC0415
+
+    with running_stores(load_settings()) as settings:
+        provision.migrate_or_fail(settings, fail)
+        out.print("migrated: PostgreSQL at head, MongoDB collections and indexes ready")
+
+
+@cli.command()
+def seed(
+    scale: Annotated[ScaleName, typer.Option(help="Data volume.")] = ScaleName.small,
+    seed: Annotated[int, typer.Option("--seed", help="RNG seed: same seed, same data.")] = 42,
+    reset: Annotated[bool, typer.Option(help="Empty the stores first.")] = False,
+) -> None:
+    """Load deterministic demo data (both stores must be migrated and empty, or --reset)."""
+    from gateway import provision  # noqa: PLC0415
+
+    with running_stores(load_settings()) as settings:
+        provision.migrate_or_fail(settings, fail)
+        report = provision.seed_or_fail(settings, scale.value, seed, reset, fail, progress=True)
+        report.render(out)
+
+
+@cli.command("schema")
+def print_schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import sdl  # noqa: PLC0415
+
+    typer.echo(sdl(), nl=False)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    seed_on_first_start: Annotated[bool, typer.Option(help="Seed `small` if empty.")] = True,
+) -> None:
+    """Serve GraphQL over HTTP and WebSocket. Unset store URLs start embedded servers."""
+    import uvicorn  # noqa: PLC0415
+
+    from gateway import provision  # noqa: PLC0415
+
+    settings = load_settings()
+    host = host or settings.host
+    port = settings.port if port is None else port
+    if not _port_free(host, port):
+        fail(f"cannot listen on {host}:{port}: address already in use")
+    embedded = settings.embedded_stores
+    with running_stores(settings) as settings:
+        if "postgres" in embedded:
+            provision.migrate_or_fail(settings, fail)
+            if seed_on_first_start and provision.is_empty(settings):
+                provision.seed_or_fail(settings, "small", 42, False, fail, progress=True)
+        # Workers are separate processes: they read the resolved URLs from the environment.
+        for name in embedded:
+            os.environ[f"HIREGRAPH_{name.upper()}_URL"] = str(settings.url_for(name))
+        shown = f"[{host}]" if ":" in host else host
+        ide = " (GraphiQL)" if settings.graphiql else ""
+        out.print(f"HireGraph serving http://{shown}:{port}/graphql{ide}", highlight=False)
+        uvicorn.run(
+            "gateway.cli:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's app factory, called in each worker process."""
+    from gateway.app import create_app  # noqa: PLC0415
+
+    return create_app(load_settings())
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,53 @@
+"""Liveness and readiness.
+
+/healthz: the process answers. /readyz: every store answers a ping within the
+readiness timeout. PostgreSQL and MongoDB are required (503 when either is down);
+Redis is a cache, so its loss reports `degraded` with 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from datasources.ports import Probe
+
+REQUIRED = frozenset({"postgres", "mongo"})
+
+router = APIRouter()
+
+
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _check(probe: Probe, timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout)
+    except TimeoutError:
+        return {"status": "down", "error": f"no answer within {timeout:g}s"}
+    except Exception as exc:  # any failure of a ping means "down"
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+@router.get("/readyz", include_in_schema=False)
+async def readyz(request: Request) -> JSONResponse:
+    probes: dict[str, Probe] = dict(request.app.state.datasources.probes)
+    timeout: float = request.app.state.settings.readiness_timeout
+    results = await asyncio.gather(*(_check(p, timeout) for p in probes.values()))
+    stores = dict(zip(probes, results, strict=True))
+    down = {name for name, r in stores.items() if r["status"] != "up"}
+    if down & REQUIRED:
+        status, code = "unavailable", 503
+    elif down:
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return JSONResponse({"status": status, "stores": stores}, status_code=code)

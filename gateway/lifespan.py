@@ -1,0 +1,80 @@
+"""The lifespan owns every long-lived client: it opens them, builds the ports, closes them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from datasources.mongo import client as mongo_client
+from datasources.mongo.repositories import MongoCandidateRepository
+from datasources.ports import Datasources
+from datasources.postgres import engine as pg_engine
+from datasources.postgres.repositories import PgCompanyRepository, PgJobRepository
+from gateway.settings import Settings
+
+
+def _require(settings: Settings, store: str) -> str:
+    url = settings.url_for(store)
+    if url is None:
+        raise RuntimeError(
+            f"no URL for {store}: set HIREGRAPH_{store.upper()}_URL, or run `hiregraph serve`, "
+            "which starts embedded stores for unset URLs"
+        )
+    return url
+
+
+def build_lifespan(
+    settings: Settings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    p = settings.pools
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = pg_engine.create_engine(
+            _require(settings, "postgres"),
+            pool_size=p.postgres_pool_size,
+            max_overflow=p.postgres_max_overflow,
+            pool_timeout=p.postgres_pool_timeout,
+            connect_timeout=p.postgres_connect_timeout,
+            statement_timeout_ms=p.postgres_statement_timeout_ms,
+        )
+        mongo = mongo_client.create_client(
+            _require(settings, "mongo"),
+            max_pool_size=p.mongo_max_pool_size,
+            server_selection_timeout_ms=p.mongo_server_selection_timeout_ms,
+            connect_timeout_ms=p.mongo_connect_timeout_ms,
+            socket_timeout_ms=p.mongo_socket_timeout_ms,
+        )
+        redis: Redis = Redis.from_url(
+            _require(settings, "redis"),
+            max_connections=p.redis_max_connections,
+            socket_timeout=p.redis_socket_timeout,
+            socket_connect_timeout=p.redis_connect_timeout,
+        )
+
+        async def redis_ping() -> None:
+            await redis.ping()
+
+        db: Any = mongo[settings.mongo_db]
+        app.state.datasources = Datasources(
+            companies=PgCompanyRepository(engine),
+            jobs=PgJobRepository(engine),
+            candidates=MongoCandidateRepository(db),
+            probes={
+                "postgres": lambda: pg_engine.ping(engine),
+                "mongo": lambda: mongo_client.ping(mongo),
+                "redis": redis_ping,
+            },
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            await mongo.close()
+            await redis.aclose()
+
+    return lifespan

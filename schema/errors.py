@@ -1,0 +1,67 @@
+"""Every GraphQL error leaves with `extensions.code`; unexpected ones are masked.
+
+Domain errors carry their own code. Parse and validation errors get the codes that
+GraphQL clients know. Anything else is an internal error: the client gets a generic
+message and an error id, and the original is logged with the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import HireGraphError
+
+log = logging.getLogger("hiregraph.errors")
+
+
+def _code_for(error: GraphQLError) -> str | None:
+    original = error.original_error
+    if isinstance(original, HireGraphError):
+        return original.code
+    if original is None:
+        existing = (error.extensions or {}).get("code")
+        if existing:
+            return str(existing)
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, GraphQLError):
+        return _code_for(original)
+    return None
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    code = _code_for(error)
+    if code is not None:
+        extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
+        store = getattr(error.original_error, "store", None)
+        if store:
+            extensions["store"] = store
+        error.extensions = extensions
+        return error
+    error_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error %s at %s", error_id, error.path, exc_info=error.original_error
+    )
+    return GraphQLError(
+        "Internal server error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_with_code(e) for e in result.errors]

@@ -1,0 +1,129 @@
+"""Candidate profile (MongoDB) and its nested parts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.records import Candidate, Preferences
+from schema.enums import EmploymentType
+from schema.ids import to_global_id
+from schema.types.common import MoneyType
+
+
+@strawberry.type(name="Skill")
+class SkillType:
+    name: str
+    level: int = strawberry.field(description="Self-assessed proficiency, 1 (basic) to 5.")
+    years: float
+
+
+@strawberry.type(name="Experience")
+class ExperienceType:
+    company: str
+    title: str
+    start: datetime
+    end: datetime | None
+    highlights: list[str]
+
+
+@strawberry.type(name="Education")
+class EducationType:
+    institution: str
+    degree: str
+    field: str | None
+    start_year: int | None
+    end_year: int | None
+
+
+@strawberry.type(name="Location")
+class LocationType:
+    city: str | None
+    country: str | None
+
+
+@strawberry.type(name="Link")
+class LinkType:
+    kind: str
+    url: str
+
+
+@strawberry.type(name="Preferences")
+class PreferencesType:
+    remote: bool
+    locations: list[str]
+    salary_expectation: MoneyType | None
+    employment_types: list[EmploymentType]
+
+    @classmethod
+    def from_record(cls, p: Preferences) -> Self:
+        return cls(
+            remote=p.remote,
+            locations=list(p.locations),
+            salary_expectation=MoneyType.from_record(p.salary_expectation),
+            employment_types=list(p.employment_types),
+        )
+
+
+@strawberry.type(name="Candidate")
+class CandidateType:
+    id: strawberry.ID
+    name: str
+    email: str
+    phone: str | None
+    headline: str | None
+    summary: str | None
+    location: LocationType
+    skills: list[SkillType]
+    experience: list[ExperienceType]
+    education: list[EducationType]
+    links: list[LinkType]
+    preferences: PreferencesType
+    years_experience: int
+    attributes: JSON = strawberry.field(description="Free-form profile attributes.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, c: Candidate) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Candidate", c.id)),
+            name=c.name,
+            email=c.email,
+            phone=c.phone,
+            headline=c.headline,
+            summary=c.summary,
+            location=LocationType(city=c.location.city, country=c.location.country),
+            skills=[SkillType(name=s.name, level=s.level, years=s.years) for s in c.skills],
+            experience=[
+                ExperienceType(
+                    company=e.company,
+                    title=e.title,
+                    start=e.start,
+                    end=e.end,
+                    highlights=list(e.highlights),
+                )
+                for e in c.experience
+            ],
+            education=[
+                EducationType(
+                    institution=e.institution,
+                    degree=e.degree,
+                    field=e.field,
+                    start_year=e.start_year,
+                    end_year=e.end_year,
+                )
+                for e in c.education
+            ],
+            links=[LinkType(kind=lk.kind, url=lk.url) for lk in c.links],
+            preferences=PreferencesType.from_record(c.preferences),
+            years_experience=c.years_experience,
+            attributes=c.attributes,
+            version=c.version,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
