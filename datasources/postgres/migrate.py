@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -31,12 +32,20 @@ def downgrade(url: str, revision: str) -> None:
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """`upgrade` for callers already inside an event loop."""
+    await _run_async(url, command.upgrade, revision)
+
+
+async def downgrade_async(url: str, revision: str) -> None:
+    await _run_async(url, command.downgrade, revision)
+
+
+async def _run_async(url: str, action: Callable[[Config, str], None], revision: str) -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
 
     def run(connection: Connection) -> None:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        action(cfg, revision)
 
     try:
         async with engine.begin() as conn:
