@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
@@ -59,7 +61,7 @@ def running_stores(settings: Settings) -> Iterator[Settings]:
 @cli.command()
 def migrate() -> None:
     """Apply the PostgreSQL migrations and bootstrap MongoDB (idempotent)."""
-    from gateway import provision  # noqa: PLC0415
+    from gateway import provision
 
     with running_stores(load_settings()) as settings:
         provision.migrate_or_fail(settings, fail)
@@ -73,7 +75,7 @@ def seed(
     reset: Annotated[bool, typer.Option(help="Empty the stores first.")] = False,
 ) -> None:
     """Load deterministic demo data (both stores must be migrated and empty, or --reset)."""
-    from gateway import provision  # noqa: PLC0415
+    from gateway import provision
 
     with running_stores(load_settings()) as settings:
         provision.migrate_or_fail(settings, fail)
@@ -84,7 +86,7 @@ def seed(
 @cli.command("schema")
 def print_schema() -> None:
     """Print the GraphQL schema (SDL)."""
-    from schema import sdl  # noqa: PLC0415
+    from schema import sdl
 
     typer.echo(sdl(), nl=False)
 
@@ -107,9 +109,9 @@ def serve(
     seed_on_first_start: Annotated[bool, typer.Option(help="Seed `small` if empty.")] = True,
 ) -> None:
     """Serve GraphQL over HTTP and WebSocket. Unset store URLs start embedded servers."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from gateway import provision  # noqa: PLC0415
+    from gateway import provision
 
     settings = load_settings()
     host = host or settings.host
@@ -128,6 +130,10 @@ def serve(
         shown = f"[{host}]" if ":" in host else host
         ide = " (GraphiQL)" if settings.graphiql else ""
         out.print(f"HireGraph serving http://{shown}:{port}/graphql{ide}", highlight=False)
+        # uvicorn drains, restores the previous handlers and re-raises the signal it caught;
+        # ours turns that into a clean exit so the embedded stores above stop in order.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit_cleanly)
         uvicorn.run(
             "gateway.cli:worker_app",
             factory=True,
@@ -139,9 +145,13 @@ def serve(
         )
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def worker_app() -> FastAPI:
     """uvicorn's app factory, called in each worker process."""
-    from gateway.app import create_app  # noqa: PLC0415
+    from gateway.app import create_app
 
     return create_app(load_settings())
 

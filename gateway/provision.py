@@ -65,7 +65,8 @@ def _with_mongo(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def migrate_or_fail(settings: Settings, fail: Fail) -> None:
-    assert settings.postgres_url and settings.mongo_url
+    assert settings.postgres_url
+    assert settings.mongo_url
     with _store_step("postgres", settings.postgres_url, fail):
         pg_migrate.upgrade(settings.postgres_url)
     with _store_step("mongo", settings.mongo_url, fail):
@@ -73,7 +74,7 @@ def migrate_or_fail(settings: Settings, fail: Fail) -> None:
 
 
 def is_empty(settings: Settings) -> bool:
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
     assert settings.postgres_url
 
@@ -95,15 +96,14 @@ def is_empty(settings: Settings) -> bool:
 def seed_or_fail(
     settings: Settings, scale: str, seed: int, reset: bool, fail: Fail, *, progress: bool
 ) -> Any:
-    from datasources.seed import SCALES, SeedTargetNotEmpty, seed_stores  # noqa: PLC0415
+    from datasources.seed import SCALES, SeedTargetNotEmpty, seed_stores
 
-    assert settings.postgres_url and settings.mongo_url
+    assert settings.postgres_url
+    assert settings.mongo_url
     dsn = asyncpg_dsn(settings.postgres_url)
 
     async def work(db: Any) -> Any:
-        return await seed_stores(
-            dsn, db, SCALES[scale], seed=seed, reset=reset, progress=progress
-        )
+        return await seed_stores(dsn, db, SCALES[scale], seed=seed, reset=reset, progress=progress)
 
     try:
         with _store_step("postgres/mongo", settings.postgres_url, fail):

@@ -46,9 +46,7 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         error.extensions = extensions
         return error
     error_id = uuid.uuid4().hex
-    log.error(
-        "unexpected error %s at %s", error_id, error.path, exc_info=error.original_error
-    )
+    log.error("unexpected error %s at %s", error_id, error.path, exc_info=error.original_error)
     return GraphQLError(
         "Internal server error.",
         nodes=error.nodes,

@@ -22,9 +22,10 @@ def _freeze(tree: dict[str, dict[str, Any]]) -> Wants:
     return Wants(children={name: _freeze(sub) for name, sub in tree.items()})
 
 
-def wants_of(selected_fields: Iterable[SelectedField]) -> Wants:
+def wants_of(selected_fields: Iterable[Any]) -> Wants:
     """What was selected *below* the current field (its children)."""
     tree: dict[str, dict[str, Any]] = {}
     for field in selected_fields:
-        _merge(tree, field.selections)
+        if isinstance(field, SelectedField):
+            _merge(tree, field.selections)
     return _freeze(tree)

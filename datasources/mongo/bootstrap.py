@@ -59,9 +59,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
 CANDIDATE_INDEXES = [
     IndexModel([("email", ASCENDING)], name="uq_email", unique=True),
     IndexModel([("skills.name", ASCENDING)], name="ix_skills_name"),
-    IndexModel(
-        [("location.country", ASCENDING), ("location.city", ASCENDING)], name="ix_location"
-    ),
+    IndexModel([("location.country", ASCENDING), ("location.city", ASCENDING)], name="ix_location"),
     IndexModel([("years_experience", ASCENDING)], name="ix_years_experience"),
     IndexModel([("updated_at", DESCENDING), ("_id", DESCENDING)], name="ix_updated_at"),
     # Name/headline search: lower-cased tokens, matched by anchored prefix regex. Works on a

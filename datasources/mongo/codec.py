@@ -45,7 +45,8 @@ def candidate_from_doc(doc: Mapping[str, Any]) -> Candidate:
     loc = doc.get("location") or {}
     created = _utc(doc["created_at"])
     updated = _utc(doc["updated_at"])
-    assert created is not None and updated is not None
+    assert created is not None
+    assert updated is not None
     return Candidate(
         id=str(doc["_id"]),
         name=doc["name"],

@@ -122,7 +122,7 @@ class CandidateType:
             links=[LinkType(kind=lk.kind, url=lk.url) for lk in c.links],
             preferences=PreferencesType.from_record(c.preferences),
             years_experience=c.years_experience,
-            attributes=c.attributes,
+            attributes=JSON(c.attributes),
             version=c.version,
             created_at=c.created_at,
             updated_at=c.updated_at,

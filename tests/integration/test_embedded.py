@@ -45,7 +45,10 @@ async def _read(urls: dict[str, str]) -> tuple[str, str, bytes | None]:
 
 async def test_data_persists_across_restarts_and_dirs_do_not_collide(tmp_path: Path) -> None:
     all_three = ["postgres", "mongo", "redis"]
-    with EmbeddedStores(tmp_path / "a", all_three) as a, EmbeddedStores(tmp_path / "b", all_three) as b:
+    with (
+        EmbeddedStores(tmp_path / "a", all_three) as a,
+        EmbeddedStores(tmp_path / "b", all_three) as b,
+    ):
         assert set(a.urls.values()).isdisjoint(b.urls.values())
         await _write(a.urls)
         with pytest.raises(EmbeddedStartError, match="in use by another hiregraph process"):

@@ -47,7 +47,9 @@ async def test_upgrade_downgrade_upgrade(stores: StoreUrls) -> None:
 async def test_job_constraints(pg_url: str, args: tuple[object, ...], constraint: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
-        await conn.execute("INSERT INTO companies (id, slug, name, industry) VALUES (1,'a','A','x')")
+        await conn.execute(
+            "INSERT INTO companies (id, slug, name, industry) VALUES (1,'a','A','x')"
+        )
         with pytest.raises(asyncpg.CheckViolationError) as info:
             await conn.execute(INSERT_JOB, *args)
         assert info.value.constraint_name == constraint
@@ -58,7 +60,9 @@ async def test_job_constraints(pg_url: str, args: tuple[object, ...], constraint
 async def test_search_vector_is_generated_and_ranked(pg_url: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
-        await conn.execute("INSERT INTO companies (id, slug, name, industry) VALUES (1,'a','A','x')")
+        await conn.execute(
+            "INSERT INTO companies (id, slug, name, industry) VALUES (1,'a','A','x')"
+        )
         await conn.execute(
             "INSERT INTO jobs (company_id, title, description, location, country, remote,"
             " employment_type, seniority) VALUES (1, 'Backend Engineer', 'Kafka pipelines',"

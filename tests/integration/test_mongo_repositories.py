@@ -44,7 +44,8 @@ async def test_get_many_in_key_order_one_find(stores: StoreUrls, mongo_db: Any) 
         await client.close()
     assert [c.name if c else None for c in got] == ["Person 4", None, "Person 1", None, None]
     assert listener.names == ["find"]
-    assert got[0] is not None and got[0].attributes == {"languages": ["en", "hi"], "nested": {"a": 1}}
+    assert got[0] is not None
+    assert got[0].attributes == {"languages": ["en", "hi"], "nested": {"a": 1}}
     assert got[0].created_at.tzinfo is not None
 
 

@@ -79,5 +79,7 @@ async def test_open_page_is_keyset_paged_with_unique_tie_breaker(engine: AsyncEn
 async def test_jobs_get_many_maps_rows_to_records(engine: AsyncEngine) -> None:
     (job, missing) = await PgJobRepository(engine).get_many([10, 404])
     assert missing is None
-    assert job is not None and job.status is JobStatus.DRAFT and job.posted_at is None
+    assert job is not None
+    assert job.status is JobStatus.DRAFT
+    assert job.posted_at is None
     assert job.skills == ()

@@ -71,7 +71,8 @@ async def test_cursor_pages_are_disjoint_and_ordered(schema: Schema) -> None:
     titles1 = [e["node"]["title"] for e in first.data["jobs"]["edges"]]
     titles2 = [e["node"]["title"] for e in second.data["jobs"]["edges"]]
     assert not set(titles1) & set(titles2)
-    assert titles1[-1] == "Backend Engineer 10" and titles2[0] == "Backend Engineer 11"
+    assert titles1[-1] == "Backend Engineer 10"
+    assert titles2[0] == "Backend Engineer 11"
 
 
 @pytest.mark.parametrize(

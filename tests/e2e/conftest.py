@@ -1,0 +1,103 @@
+"""A real gateway process (`python -m gateway serve`) over seeded real stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from datasources.mongo.bootstrap import bootstrap
+from datasources.postgres.engine import asyncpg_dsn
+from datasources.seed import SCALES, seed_stores
+from gateway.embedded import free_port
+from tests.conftest import _admin
+from tests.stores import StoreUrls, unique_name, with_database
+
+
+@dataclass(frozen=True)
+class Seeded:
+    postgres_url: str
+    mongo_url: str
+    mongo_db: str
+    redis_url: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("HIREGRAPH_")}
+        return {
+            **base,
+            "HIREGRAPH_POSTGRES_URL": self.postgres_url,
+            "HIREGRAPH_MONGO_URL": self.mongo_url,
+            "HIREGRAPH_MONGO_DB": self.mongo_db,
+            "HIREGRAPH_REDIS_URL": self.redis_url,
+            **extra,
+        }
+
+
+@pytest.fixture(scope="session")
+async def seeded(
+    stores: StoreUrls, pg_template: str, mongo_client: AsyncMongoClient[dict[str, Any]]
+) -> AsyncIterator[Seeded]:
+    name = unique_name("hg_e2e")
+    await _admin(stores.postgres, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    db = mongo_client[name]
+    await bootstrap(db)
+    url = with_database(stores.postgres, name)
+    await seed_stores(asyncpg_dsn(url), db, SCALES["small"], seed=7)
+    yield Seeded(url, stores.mongo, name, stores.redis)
+    await mongo_client.drop_database(name)
+    await _admin(stores.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_gateway(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = (data_dir / "gateway.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((data_dir / "gateway.log").read_text())
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gateway did not start: " + (data_dir / "gateway.log").read_text())
+
+
+def stop_gateway(proc: subprocess.Popen[bytes]) -> int:
+    proc.terminate()
+    try:
+        return proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+@pytest.fixture(scope="session")
+def gateway(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, base = start_gateway(seeded.env(), tmp_path_factory.mktemp("gw"))
+    yield base
+    stop_gateway(proc)
+
+
+@pytest.fixture
+async def http(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+        yield client
