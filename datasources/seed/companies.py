@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from datasources.seed.geography import COUNTRIES, COUNTRY_WEIGHTS
 from datasources.seed.pools import Pools, slugify
@@ -43,18 +43,72 @@ INDUSTRIES: dict[str, tuple[str, ...]] = {
     "Telecommunications": ("cloud communications APIs", "network analytics for carriers"),
 }
 # fmt: on
-_SUFFIXES = (
-    "Labs", "Technologies", "Systems", "AI", "Cloud", "Software", "Analytics", "Digital",
-    "Networks", "Data", "Tech", "Works", "Platforms",
+SUFFIXES = (
+    "Labs",
+    "Technologies",
+    "Systems",
+    "AI",
+    "Cloud",
+    "Software",
+    "Analytics",
+    "Digital",
+    "Networks",
+    "Data",
+    "Tech",
+    "Works",
+    "Platforms",
 )
-_PREFIXES = (
-    "Nimbus", "Quanta", "Vertex", "Helio", "Astra", "Lumen", "Cobalt", "Kite", "Orbit",
-    "Pixel", "Flux", "Bright", "Clear", "Swift", "Blue", "Iron", "Open", "True", "Deep",
-    "Sky", "Zephyr", "Juniper", "Granite", "Saffron", "Monsoon", "Tidal", "Ember", "Nova",
+PREFIXES = (
+    "Nimbus",
+    "Quanta",
+    "Vertex",
+    "Helio",
+    "Astra",
+    "Lumen",
+    "Cobalt",
+    "Kite",
+    "Orbit",
+    "Pixel",
+    "Flux",
+    "Bright",
+    "Clear",
+    "Swift",
+    "Blue",
+    "Iron",
+    "Open",
+    "True",
+    "Deep",
+    "Sky",
+    "Zephyr",
+    "Juniper",
+    "Granite",
+    "Saffron",
+    "Monsoon",
+    "Tidal",
+    "Ember",
+    "Nova",
 )
-_STEMS = (
-    "stack", "wave", "grid", "byte", "loop", "forge", "path", "leaf", "mint", "pay",
-    "scale", "hub", "bit", "sense", "ware", "line", "lane", "mind", "desk", "ly",
+STEMS = (
+    "stack",
+    "wave",
+    "grid",
+    "byte",
+    "loop",
+    "forge",
+    "path",
+    "leaf",
+    "mint",
+    "pay",
+    "scale",
+    "hub",
+    "bit",
+    "sense",
+    "ware",
+    "line",
+    "lane",
+    "mind",
+    "desk",
+    "ly",
 )
 SIZE_BANDS: tuple[str, ...] = ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")
 _SIZE_WEIGHTS = (8, 25, 30, 20, 10, 7)
@@ -73,22 +127,23 @@ class CompanyDirectory:
         return self.rows[company_id - 1]
 
 
-def _name(rng: random.Random, pools: Pools) -> str:
+def company_name(rng: random.Random, pools: Pools) -> str:
+    """ "Parker Labs", "Cobaltforge", "Nimbuspay Analytics"."""
     if rng.random() < 0.6:
-        return f"{rng.choice(pools.company_bases)} {rng.choice(_SUFFIXES)}"
-    brand = rng.choice(_PREFIXES) + rng.choice(_STEMS)
-    return brand if rng.random() < 0.4 else f"{brand} {rng.choice(_SUFFIXES)}"
+        return f"{rng.choice(pools.company_bases)} {rng.choice(SUFFIXES)}"
+    brand = rng.choice(PREFIXES) + rng.choice(STEMS)
+    return brand if rng.random() < 0.4 else f"{brand} {rng.choice(SUFFIXES)}"
 
 
 def _unique_name(rng: random.Random, pools: Pools, taken: set[str]) -> tuple[str, str]:
     for _ in range(50):
-        name = _name(rng, pools)
+        name = company_name(rng, pools)
         slug = slugify(name)
         if slug and slug not in taken:
             taken.add(slug)
             return name, slug
     # Only reached when the pools are nearly exhausted: a counter makes it unique.
-    name = f"{_name(rng, pools)} {len(taken) + 1}"
+    name = f"{company_name(rng, pools)} {len(taken) + 1}"
     taken.add(slugify(name))
     return name, slugify(name)
 
@@ -101,9 +156,7 @@ def _description(rng: random.Random, name: str, industry: str, hq: str, year: in
     )
 
 
-def _company(
-    rng: random.Random, pools: Pools, cid: int, taken: set[str]
-) -> tuple[CompanyRow, str]:
+def _company(rng: random.Random, pools: Pools, cid: int, taken: set[str]) -> tuple[CompanyRow, str]:
     name, slug = _unique_name(rng, pools, taken)
     industry = rng.choice(tuple(INDUSTRIES))
     band = rng.choices(range(len(SIZE_BANDS)), _SIZE_WEIGHTS)[0]
@@ -143,4 +196,3 @@ def build_companies(
         band = SIZE_BANDS.index(row.size_band or "1-10")
         hiring.append(_HIRING[band] * rng.lognormvariate(0.0, 0.6))
     return CompanyDirectory(tuple(rows), tuple(countries), tuple(hiring))
-

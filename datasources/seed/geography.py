@@ -35,7 +35,7 @@ COUNTRIES: tuple[Country, ...] = (
              "VIT Vellore", "College of Engineering Pune")),
     Country("US", "United States", 22,
             ("San Francisco", "New York", "Seattle", "Austin", "Boston", "Chicago", "Denver"),
-            "USD", (115_000, 155_000), 1_000, "+1 (###) ###-####", "en_US",
+            "USD", (115_000, 155_000), 1_000, "+1 (4##) ###-####", "en_US",
             ("University of Texas at Austin", "Georgia Institute of Technology",
              "University of Washington", "University of Michigan", "Carnegie Mellon University",
              "UC Berkeley", "Purdue University", "Arizona State University",
@@ -60,7 +60,7 @@ COUNTRIES: tuple[Country, ...] = (
             ("Universidad Politécnica de Madrid", "Universitat Politècnica de Catalunya",
              "Universitat de València", "Universidad de Málaga")),
     Country("CA", "Canada", 6, ("Toronto", "Vancouver", "Montreal", "Ottawa"),
-            "CAD", (95_000, 125_000), 1_000, "+1 (###) ###-####", "en_US",
+            "CAD", (95_000, 125_000), 1_000, "+1 (6##) ###-####", "en_US",
             ("University of Waterloo", "University of Toronto", "McGill University",
              "University of British Columbia")),
     Country("SG", "Singapore", 4, ("Singapore",),
@@ -77,25 +77,64 @@ BY_CODE: dict[str, Country] = {c.code: c for c in COUNTRIES}
 COUNTRY_WEIGHTS: tuple[int, ...] = tuple(c.weight for c in COUNTRIES)
 
 SENIORITY_PAY: dict[str, float] = {
-    "intern": 0.3, "junior": 0.55, "mid": 1.0, "senior": 1.45, "lead": 1.8, "principal": 2.2,
+    "intern": 0.3,
+    "junior": 0.55,
+    "mid": 1.0,
+    "senior": 1.45,
+    "lead": 1.8,
+    "principal": 2.2,
 }
 
 # Romanised names for Singapore, which Faker has no locale for.
 SG_FIRST: tuple[str, ...] = (
-    "Wei Jie", "Jia Hui", "Li Ting", "Jun Wei", "Xin Yi", "Zhi Hao", "Siti", "Nur Aisyah",
-    "Muhammad Irfan", "Daniel", "Rachel", "Kavitha", "Arjun", "Hui Min", "Kai Xiang",
+    "Wei Jie",
+    "Jia Hui",
+    "Li Ting",
+    "Jun Wei",
+    "Xin Yi",
+    "Zhi Hao",
+    "Siti",
+    "Nur Aisyah",
+    "Muhammad Irfan",
+    "Daniel",
+    "Rachel",
+    "Kavitha",
+    "Arjun",
+    "Hui Min",
+    "Kai Xiang",
 )
 SG_LAST: tuple[str, ...] = (
-    "Tan", "Lim", "Lee", "Ng", "Ong", "Wong", "Goh", "Chua", "Koh", "Teo", "Chan", "Yeo",
-    "Ang", "Rahman", "Ismail", "Pillai", "Nair",
+    "Tan",
+    "Lim",
+    "Lee",
+    "Ng",
+    "Ong",
+    "Wong",
+    "Goh",
+    "Chua",
+    "Koh",
+    "Teo",
+    "Chan",
+    "Yeo",
+    "Ang",
+    "Rahman",
+    "Ismail",
+    "Pillai",
+    "Nair",
 )
 
 DEGREES_IN: tuple[str, ...] = ("B.Tech", "B.E.", "M.Tech", "MCA", "B.Sc", "M.Sc")
 DEGREES: tuple[str, ...] = ("BSc", "BEng", "MSc", "MEng", "BA", "PhD")
 FIELDS: tuple[str, ...] = (
-    "Computer Science", "Information Technology", "Software Engineering",
-    "Electronics and Communication", "Electrical Engineering", "Mathematics", "Statistics",
-    "Data Science", "Physics",
+    "Computer Science",
+    "Information Technology",
+    "Software Engineering",
+    "Electronics and Communication",
+    "Electrical Engineering",
+    "Mathematics",
+    "Statistics",
+    "Data Science",
+    "Physics",
 )
 
 

@@ -71,16 +71,18 @@ def plan_jobs(
         if rng.random() < 0.3:
             country = rng.choices(COUNTRIES, cum_weights=_COUNTRY_CUM)[0].code
         status, posted, closes = _status_dates(rng)
-        plans.append(JobPlan(
-            id=job_id,
-            company_id=company_id,
-            family=rng.choices(range(len(FAMILY_WEIGHTS)), cum_weights=_FAMILY_CUM)[0],
-            seniority=rng.choices(_SENIORITIES, cum_weights=_SENIORITY_CUM)[0],
-            country=country,
-            status=status,
-            posted_at=posted,
-            closes_at=closes,
-        ))
+        plans.append(
+            JobPlan(
+                id=job_id,
+                company_id=company_id,
+                family=rng.choices(range(len(FAMILY_WEIGHTS)), cum_weights=_FAMILY_CUM)[0],
+                seniority=rng.choices(_SENIORITIES, cum_weights=_SENIORITY_CUM)[0],
+                country=country,
+                status=status,
+                posted_at=posted,
+                closes_at=closes,
+            )
+        )
     return plans
 
 
@@ -117,7 +119,12 @@ class CandidateIds:
 
     def created_before(self, moment: datetime) -> int:
         """How many candidates were created strictly before `moment` (a prefix of indices)."""
-        return bisect_left(range(self.count), int(moment.timestamp()), key=self.timestamp)
+        moment_ts = int(moment.timestamp())
+        # timestamp(i) lies in slot i of the span, so the answer is within one of `estimate`
+        estimate = (moment_ts - _CANDIDATE_START) * self.count // _CANDIDATE_SPAN
+        low = min(max(estimate - 1, 0), self.count)
+        high = min(max(estimate + 2, 0), self.count)
+        return bisect_left(range(self.count), moment_ts, low, high, key=self.timestamp)
 
     def pools(self) -> tuple[dict[tuple[int, int], array[int]], dict[int, array[int]]]:
         """Sorted candidate indices per (family, country) and per family."""

@@ -15,7 +15,13 @@ from faker import Faker
 from datasources.seed.geography import SG_FIRST, SG_LAST
 
 _FAKER_LOCALES: tuple[str, ...] = (
-    "en_IN", "en_US", "en_GB", "de_DE", "nl_NL", "fr_FR", "es_ES",
+    "en_IN",
+    "en_US",
+    "en_GB",
+    "de_DE",
+    "nl_NL",
+    "fr_FR",
+    "es_ES",
 )
 _NAMES_PER_LOCALE = 400
 _COMPANY_BASES_PER_LOCALE = 500

@@ -22,7 +22,5 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "small": Scale(companies=50, jobs=500, candidates=1_000, applications=3_000),
     "medium": Scale(companies=1_000, jobs=20_000, candidates=50_000, applications=200_000),
-    "large": Scale(
-        companies=5_000, jobs=200_000, candidates=500_000, applications=2_000_000
-    ),
+    "large": Scale(companies=5_000, jobs=200_000, candidates=500_000, applications=2_000_000),
 }

@@ -60,79 +60,89 @@ SKILLS: tuple[str, ...] = tuple(DISPLAY)
 
 @dataclass(frozen=True, slots=True)
 class Role:
-    """A job title stem and the skills any posting with that title requires."""
+    """A job title stem; `key`, if set, is a skill every stack for this title contains."""
 
     title: str
-    core: tuple[str, ...]
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Family:
+    """A role family. A job or candidate takes one coherent stack (language, framework,
+    store...) and a few of the family's tools, so skills never mix five languages."""
+
     name: str
     weight: int
     roles: tuple[Role, ...]
-    pool: tuple[str, ...]  # further skills a job or candidate of the family draws from
+    stacks: tuple[tuple[str, ...], ...]
+    tools: tuple[str, ...]
     salary_factor: float  # relative to a backend engineer of the same seniority and country
+
+    def stacks_for(self, role: Role) -> tuple[tuple[str, ...], ...]:
+        return tuple(s for s in self.stacks if role.key is None or role.key in s)
 
 
 # fmt: off
 FAMILIES: tuple[Family, ...] = (
     Family("backend", 30, (
-        Role("Backend Engineer", ()),
-        Role("Python Developer", ("python",)),
-        Role("Java Backend Engineer", ("java", "spring boot")),
-        Role("Go Engineer", ("go",)),
-        Role("Software Engineer, Backend", ()),
-    ), ("python", "java", "go", "rust", "kotlin", "node.js", "typescript", "fastapi", "django",
-        "flask", "spring boot", "graphql", "grpc", "rest apis", "websockets", "asyncio",
-        "celery", "postgresql", "mysql", "mongodb", "redis", "kafka", "rabbitmq", "docker",
-        "kubernetes", "aws", "microservices", "distributed systems", "system design",
-        "elixir", "ruby on rails", "ruby", ".net", "c#", "php", "dynamodb", "elasticsearch"),
-        1.0),
+        Role("Backend Engineer"), Role("Software Engineer, Backend"),
+        Role("Python Developer", "python"), Role("Java Backend Engineer", "java"),
+        Role("Go Engineer", "go"), Role("Node.js Backend Engineer", "node.js"),
+    ), (
+        ("python", "fastapi", "asyncio"), ("python", "django", "celery"), ("python", "flask"),
+        ("java", "spring boot"), ("kotlin", "spring boot"), ("go", "grpc"),
+        ("node.js", "typescript", "express"), ("ruby", "ruby on rails"), ("c#", ".net"),
+        ("elixir",), ("rust",), ("php",), ("c++", "grpc"),
+    ), ("postgresql", "mysql", "mongodb", "redis", "kafka", "rabbitmq", "docker",
+        "kubernetes", "aws", "gcp", "graphql", "rest apis", "websockets", "microservices",
+        "distributed systems", "elasticsearch", "dynamodb", "aws sqs", "sql", "cassandra"), 1.0),
     Family("frontend", 17, (
-        Role("Frontend Engineer", ("javascript",)),
-        Role("React Developer", ("react",)),
-        Role("UI Engineer", ("css",)),
-    ), ("typescript", "javascript", "react", "next.js", "vue.js", "angular", "html", "css",
-        "tailwind css", "redux", "webpack", "jest", "playwright", "accessibility",
-        "graphql", "rest apis", "node.js", "git"), 0.92),
+        Role("Frontend Engineer"), Role("UI Engineer"), Role("React Developer", "react"),
+    ), (
+        ("typescript", "react", "redux"), ("typescript", "react", "next.js"),
+        ("javascript", "vue.js"), ("typescript", "angular"), ("javascript", "react"),
+    ), ("html", "css", "tailwind css", "webpack", "jest", "playwright", "accessibility",
+        "graphql", "rest apis", "git", "node.js"), 0.92),
     Family("fullstack", 13, (
-        Role("Full Stack Engineer", ()),
-        Role("Full Stack Developer", ("react",)),
-    ), ("typescript", "react", "node.js", "express", "next.js", "python", "django",
-        "postgresql", "mongodb", "graphql", "rest apis", "docker", "aws", "redis", "css",
-        "ruby on rails"), 0.97),
+        Role("Full Stack Engineer"), Role("Full Stack Developer"),
+    ), (
+        ("typescript", "react", "node.js", "express"), ("python", "django", "react"),
+        ("ruby", "ruby on rails", "react"), ("typescript", "next.js", "node.js"),
+        ("java", "spring boot", "angular"),
+    ), ("postgresql", "mongodb", "redis", "graphql", "rest apis", "docker", "aws", "css",
+        "git", "jest"), 0.97),
     Family("data", 12, (
-        Role("Data Engineer", ("sql",)),
-        Role("Analytics Engineer", ("sql", "dbt")),
-        Role("Big Data Engineer", ("spark",)),
-    ), ("python", "scala", "sql", "spark", "airflow", "dbt", "snowflake", "bigquery",
-        "kafka", "pandas", "databricks", "data modeling", "etl", "postgresql", "aws", "gcp",
-        "tableau", "query optimization"), 1.03),
+        Role("Data Engineer"), Role("Analytics Engineer", "dbt"),
+        Role("Big Data Engineer", "spark"),
+    ), (
+        ("python", "airflow", "dbt"), ("scala", "spark"), ("python", "spark", "databricks"),
+        ("sql", "dbt", "snowflake"), ("python", "pandas", "bigquery"),
+    ), ("sql", "kafka", "data modeling", "etl", "postgresql", "aws", "gcp", "tableau",
+        "query optimization", "airflow", "snowflake", "docker"), 1.03),
     Family("ml", 10, (
-        Role("Machine Learning Engineer", ("python",)),
-        Role("Data Scientist", ("python", "scikit-learn")),
-        Role("MLOps Engineer", ("mlflow", "kubernetes")),
-        Role("Applied Scientist, NLP", ("nlp",)),
-    ), ("python", "pytorch", "tensorflow", "scikit-learn", "numpy", "pandas", "mlflow",
-        "llms", "nlp", "computer vision", "hugging face", "spark", "sql", "docker", "aws",
-        "gcp", "kubernetes"), 1.15),
+        Role("Machine Learning Engineer"), Role("Data Scientist", "scikit-learn"),
+        Role("MLOps Engineer", "mlflow"), Role("Applied Scientist, NLP", "nlp"),
+    ), (
+        ("python", "pytorch"), ("python", "tensorflow"), ("python", "scikit-learn", "pandas"),
+        ("python", "pytorch", "hugging face", "llms"), ("python", "mlflow", "kubernetes"),
+        ("python", "pytorch", "nlp"),
+    ), ("numpy", "pandas", "mlflow", "llms", "computer vision", "spark", "sql", "docker",
+        "aws", "gcp", "kubernetes"), 1.15),
     Family("devops", 10, (
-        Role("DevOps Engineer", ("ci/cd",)),
-        Role("Site Reliability Engineer", ("observability",)),
-        Role("Platform Engineer", ("kubernetes",)),
-        Role("Cloud Engineer", ("terraform",)),
-    ), ("docker", "kubernetes", "terraform", "ansible", "helm", "aws", "gcp", "azure",
-        "ci/cd", "github actions", "jenkins", "prometheus", "grafana", "linux", "go",
-        "python", "observability", "distributed systems"), 1.05),
+        Role("DevOps Engineer"), Role("Site Reliability Engineer"),
+        Role("Platform Engineer", "kubernetes"), Role("Cloud Engineer", "terraform"),
+    ), (
+        ("aws", "terraform"), ("gcp", "terraform"), ("azure", "ansible"),
+        ("kubernetes", "helm", "aws"), ("kubernetes", "helm", "gcp"),
+    ), ("docker", "kubernetes", "ci/cd", "github actions", "jenkins", "prometheus",
+        "grafana", "linux", "go", "python", "observability", "terraform"), 1.05),
     Family("mobile", 8, (
-        Role("Mobile Engineer", ()),
-        Role("iOS Engineer", ("swift", "ios")),
-        Role("Android Engineer", ("kotlin", "android")),
-        Role("Flutter Developer", ("flutter",)),
-        Role("React Native Developer", ("react native",)),
-    ), ("swift", "swiftui", "ios", "kotlin", "jetpack compose", "android", "flutter",
-        "react native", "typescript", "graphql", "rest apis", "ci/cd", "git"), 0.98),
+        Role("Mobile Engineer"), Role("iOS Engineer", "ios"), Role("Android Engineer", "android"),
+        Role("Flutter Developer", "flutter"), Role("React Native Developer", "react native"),
+    ), (
+        ("swift", "swiftui", "ios"), ("kotlin", "jetpack compose", "android"), ("flutter",),
+        ("react native", "typescript"),
+    ), ("graphql", "rest apis", "ci/cd", "git", "accessibility", "jest"), 0.98),
 )
 FAMILY_WEIGHTS: tuple[int, ...] = tuple(f.weight for f in FAMILIES)
 PRACTICES: tuple[str, ...] = (
