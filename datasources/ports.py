@@ -1,20 +1,28 @@
 """Ports: what the resolvers need from the stores, as Protocols.
 
-Batch reads (`get_many`) return one entry per key, in key order, `None` for a key
-that does not exist, so they plug straight into a DataLoader.
+Batch reads return one entry per key, in key order (`None` for a missing key), or a
+dict with an entry for every key, so they plug straight into a DataLoader. Every
+method is one round trip to its store, whatever the number of keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from domain.records import Candidate, Company, Job
-
-JobCursor = tuple[datetime, int]
-"""Keyset position on the job board: (posted_at, id) of the last row seen."""
+from domain.queries import (
+    ApplicationFilter,
+    CandidateFilter,
+    CandidateOrder,
+    CompanyFilter,
+    CompanyOrder,
+    JobFilter,
+    JobOrder,
+    Page,
+    PageRequest,
+)
+from domain.records import Application, Candidate, Company, Job
 
 
 class CompanyRepository(Protocol):
@@ -22,17 +30,67 @@ class CompanyRepository(Protocol):
 
     async def get_many_by_slug(self, slugs: Sequence[str]) -> list[Company | None]: ...
 
+    async def search(
+        self, f: CompanyFilter, order: CompanyOrder, page: PageRequest
+    ) -> Page[Company]: ...
+
+    async def count(self, f: CompanyFilter) -> int: ...
+
 
 class JobRepository(Protocol):
     async def get_many(self, ids: Sequence[int]) -> list[Job | None]: ...
 
-    async def open_page(self, limit: int, after: JobCursor | None) -> list[Job]:
-        """Open jobs, newest first (posted_at DESC, id DESC), strictly after `after`."""
+    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]: ...
+
+    async def count(self, f: JobFilter) -> int: ...
+
+    async def for_companies(
+        self, company_ids: Sequence[int], f: JobFilter, limit: int
+    ) -> dict[int, Page[Job]]:
+        """The newest `limit` jobs matching `f` of each company."""
         ...
+
+    async def matching_for(
+        self, profiles: Sequence[dict[str, Any]], limit: int
+    ) -> dict[str, list[Job]]:
+        """Best open jobs per profile {pid, skills, remote, cities, country}."""
+        ...
+
+
+class ApplicationRepository(Protocol):
+    async def get_many(self, ids: Sequence[int]) -> list[Application | None]: ...
+
+    async def for_jobs(
+        self, job_ids: Sequence[int], f: ApplicationFilter, limit: int
+    ) -> dict[int, Page[Application]]: ...
+
+    async def for_candidates(
+        self, candidate_ids: Sequence[str], f: ApplicationFilter, limit: int
+    ) -> dict[str, Page[Application]]: ...
+
+    async def count_for_jobs(
+        self, job_ids: Sequence[int], f: ApplicationFilter
+    ) -> dict[int, int]: ...
+
+    async def count_for_candidates(
+        self, candidate_ids: Sequence[str], f: ApplicationFilter
+    ) -> dict[str, int]: ...
 
 
 class CandidateRepository(Protocol):
     async def get_many(self, ids: Sequence[str]) -> list[Candidate | None]: ...
+
+    async def search(
+        self, f: CandidateFilter, order: CandidateOrder, page: PageRequest
+    ) -> Page[Candidate]: ...
+
+    async def count(self, f: CandidateFilter) -> int: ...
+
+    async def matching_for(
+        self, jobs: Sequence[tuple[int, Sequence[str]]], limit: int
+    ) -> dict[int, list[str]]:
+        """Ids of the best profiles per (job id, required skills), best first."""
+        ...
 
 
 Probe = Callable[[], Awaitable[None]]
@@ -45,5 +103,6 @@ class Datasources:
 
     companies: CompanyRepository
     jobs: JobRepository
+    applications: ApplicationRepository
     candidates: CandidateRepository
     probes: Mapping[str, Probe]

@@ -31,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     graphql = _GraphQLRouter(
-        build_schema(),
+        build_schema(expose_round_trips=settings.round_trips_in_responses),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],

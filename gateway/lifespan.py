@@ -9,11 +9,14 @@ from typing import Any
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from datasources import roundtrips
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
-from datasources.postgres.repositories import PgCompanyRepository, PgJobRepository
+from datasources.postgres.applications import PgApplicationRepository
+from datasources.postgres.companies import PgCompanyRepository
+from datasources.postgres.jobs import PgJobRepository
 from gateway.settings import Settings
 
 
@@ -42,12 +45,14 @@ def build_lifespan(
             connect_timeout=p.postgres_connect_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,
         )
+        roundtrips.instrument_engine(engine)
         mongo = mongo_client.create_client(
             _require(settings, "mongo"),
             max_pool_size=p.mongo_max_pool_size,
             server_selection_timeout_ms=p.mongo_server_selection_timeout_ms,
             connect_timeout_ms=p.mongo_connect_timeout_ms,
             socket_timeout_ms=p.mongo_socket_timeout_ms,
+            event_listeners=[roundtrips.MongoRoundTrips()],
         )
         redis: Redis = Redis.from_url(
             _require(settings, "redis"),
@@ -63,6 +68,7 @@ def build_lifespan(
         app.state.datasources = Datasources(
             companies=PgCompanyRepository(engine),
             jobs=PgJobRepository(engine),
+            applications=PgApplicationRepository(engine),
             candidates=MongoCandidateRepository(db),
             probes={
                 "postgres": lambda: pg_engine.ping(engine),

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     readiness_timeout: float = Field(2.0, gt=0)
+    expose_round_trips: bool | None = Field(
+        None, description="Report store round trips in `extensions`; defaults to on in dev."
+    )
     pools: PoolSettings = PoolSettings()
 
     @model_validator(mode="after")
@@ -74,3 +77,7 @@ class Settings(BaseSettings):
     @property
     def graphiql(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def round_trips_in_responses(self) -> bool:
+        return self.env == "dev" if self.expose_round_trips is None else self.expose_round_trips

@@ -1,18 +1,70 @@
 """Per-request DataLoaders: the one place that batches and deduplicates store reads.
 
 Built fresh for every HTTP request or WebSocket connection, never at module level, so
-nothing one viewer loaded can be served to another.
+nothing one viewer loaded can be served to another. Edge loaders are keyed by
+(parent key, arguments): one batch groups its keys by arguments and sends one query per
+distinct argument set, so the number of round trips never grows with page size.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from datasources.ports import Datasources
-from domain.records import Candidate, Company, Job
+from domain.queries import ApplicationFilter, JobFilter, Page
+from domain.records import Application, Candidate, Company, Job
+
+P = TypeVar("P", bound=Hashable)
+A = TypeVar("A", bound=Hashable)
+V = TypeVar("V")
+
+
+def grouped(
+    fetch: Callable[[list[P], A], Awaitable[dict[P, V]]],
+) -> Callable[[list[tuple[P, A]]], Awaitable[list[V]]]:
+    """A batch function over (parent, args) keys: one `fetch` per distinct args."""
+
+    async def load(keys: list[tuple[P, A]]) -> list[V]:
+        by_args: dict[A, list[P]] = {}
+        for parent, args in keys:
+            by_args.setdefault(args, []).append(parent)
+        groups = list(by_args.items())
+        results = await asyncio.gather(*(fetch(parents, args) for args, parents in groups))
+        found = {
+            (parent, args): result[parent]
+            for (args, parents), result in zip(groups, results, strict=True)
+            for parent in parents
+        }
+        return [found[key] for key in keys]
+
+    return load
+
+
+@dataclass(frozen=True, slots=True)
+class JobsArgs:
+    filter: JobFilter
+    first: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationsArgs:
+    filter: ApplicationFilter
+    first: int
+
+
+def _profile(c: Candidate) -> dict[str, Any]:
+    return {
+        "pid": c.id,
+        "skills": [s.name for s in c.skills],
+        "remote": c.preferences.remote,
+        "cities": [city.lower() for city in c.preferences.locations],
+        "country": c.location.country,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +72,73 @@ class Loaders:
     company: DataLoader[int, Company | None]
     company_by_slug: DataLoader[str, Company | None]
     job: DataLoader[int, Job | None]
+    application: DataLoader[int, Application | None]
     candidate: DataLoader[str, Candidate | None]
+    jobs_of_company: DataLoader[tuple[int, JobsArgs], Page[Job]]
+    applications_of_job: DataLoader[tuple[int, ApplicationsArgs], Page[Application]]
+    applications_of_candidate: DataLoader[tuple[str, ApplicationsArgs], Page[Application]]
+    application_count_of_job: DataLoader[tuple[int, ApplicationFilter], int]
+    application_count_of_candidate: DataLoader[tuple[str, ApplicationFilter], int]
+    matching_jobs: DataLoader[tuple[str, int], list[Job]]
+    matching_candidates: DataLoader[tuple[int, int], list[Candidate]]
 
     @classmethod
     def create(cls, ds: Datasources) -> Self:
+        apps = ds.applications
+        job: DataLoader[int, Job | None] = DataLoader(load_fn=ds.jobs.get_many)
+        candidate: DataLoader[str, Candidate | None] = DataLoader(load_fn=ds.candidates.get_many)
+
+        # Matching needs the parents' profiles or skills: the parents are already in the
+        # loaders' caches (the list that holds them was loaded or primed through them).
+        async def matching_jobs(ids: list[str], first: int) -> dict[str, list[Job]]:
+            profiles = [_profile(c) for c in await candidate.load_many(ids) if c is not None]
+            found = await ds.jobs.matching_for(profiles, first)
+            return {i: found.get(i, []) for i in ids}
+
+        async def matching_candidates(ids: list[int], first: int) -> dict[int, list[Candidate]]:
+            jobs = [j for j in await job.load_many(ids) if j is not None]
+            found = await ds.candidates.matching_for([(j.id, j.skills) for j in jobs], first)
+            # One batch for every job's matches; profiles already loaded are cache hits.
+            wanted = list(dict.fromkeys(c for cids in found.values() for c in cids))
+            profiles = dict(zip(wanted, await candidate.load_many(wanted), strict=True))
+            return {i: [p for c in found.get(i, []) if (p := profiles[c]) is not None] for i in ids}
+
+        async def jobs_of_companies(ids: list[int], a: JobsArgs) -> dict[int, Page[Job]]:
+            return await ds.jobs.for_companies(ids, a.filter, a.first)
+
+        async def applications_of_jobs(
+            ids: list[int], a: ApplicationsArgs
+        ) -> dict[int, Page[Application]]:
+            return await apps.for_jobs(ids, a.filter, a.first)
+
+        async def applications_of_candidates(
+            ids: list[str], a: ApplicationsArgs
+        ) -> dict[str, Page[Application]]:
+            return await apps.for_candidates(ids, a.filter, a.first)
+
         return cls(
             company=DataLoader(load_fn=ds.companies.get_many),
             company_by_slug=DataLoader(load_fn=ds.companies.get_many_by_slug),
-            job=DataLoader(load_fn=ds.jobs.get_many),
-            candidate=DataLoader(load_fn=ds.candidates.get_many),
+            job=job,
+            application=DataLoader(load_fn=apps.get_many),
+            candidate=candidate,
+            jobs_of_company=DataLoader(load_fn=grouped(jobs_of_companies)),
+            applications_of_job=DataLoader(load_fn=grouped(applications_of_jobs)),
+            applications_of_candidate=DataLoader(load_fn=grouped(applications_of_candidates)),
+            application_count_of_job=DataLoader(load_fn=grouped(apps.count_for_jobs)),
+            application_count_of_candidate=DataLoader(load_fn=grouped(apps.count_for_candidates)),
+            matching_jobs=DataLoader(load_fn=grouped(matching_jobs)),
+            matching_candidates=DataLoader(load_fn=grouped(matching_candidates)),
         )
+
+    def prime_jobs(self, jobs: Sequence[Job]) -> None:
+        self.job.prime_many({j.id: j for j in jobs})
+
+    def prime_candidates(self, candidates: Sequence[Candidate]) -> None:
+        self.candidate.prime_many({c.id: c for c in candidates})
+
+    def prime_companies(self, companies: Sequence[Company]) -> None:
+        self.company.prime_many({c.id: c for c in companies})
+
+    def prime_applications(self, applications: Sequence[Application]) -> None:
+        self.application.prime_many({a.id: a for a in applications})

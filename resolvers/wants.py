@@ -1,34 +1,51 @@
-"""What a query selected below a field, as plain data the resolvers can act on.
+"""What a query selected below a field, as plain data.
 
-The schema layer builds a `Wants` tree from the GraphQL selection (through fragments);
-resolvers use it to fetch each edge once per list, not once per item.
+The schema layer builds a `Wants` tree from the GraphQL selection (fragments flattened,
+variables resolved). Resolvers and the edge expander use it to fetch every selected
+edge once per list, never once per item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Self
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    name: str
+    key: str  # the response key: the alias, or the name
+    args: Mapping[str, Any]  # raw argument values, variables resolved
+    children: Wants
 
 
 @dataclass(frozen=True, slots=True)
 class Wants:
-    children: Mapping[str, Wants] = field(default_factory=dict)
+    fields: tuple[Selected, ...] = ()
 
     def __contains__(self, name: str) -> bool:
-        return name in self.children
+        return any(f.name == name for f in self.fields)
 
-    def get(self, *path: str) -> Wants | None:
-        node: Wants | None = self
+    def named(self, name: str) -> list[Selected]:
+        return [f for f in self.fields if f.name == name]
+
+    def child(self, *path: str) -> Wants:
+        """Children of every selection along `path`, merged (all aliases together)."""
+        node = self
         for name in path:
-            if node is None:
-                return None
-            node = node.children.get(name)
+            node = Wants(tuple(c for f in node.named(name) for c in f.children.fields))
         return node
 
-    @classmethod
-    def of(cls, **children: Wants) -> Self:
-        return cls(children=children)
+    def by_key(self, name: str) -> dict[str, tuple[Mapping[str, Any], Wants]]:
+        """Selections of `name` grouped by response key, children merged per key.
+
+        GraphQL validation guarantees one argument set per response key.
+        """
+        grouped: dict[str, tuple[Mapping[str, Any], list[Selected]]] = {}
+        for f in self.named(name):
+            grouped.setdefault(f.key, (f.args, []))[1].extend(f.children.fields)
+        return {key: (args, Wants(tuple(fs))) for key, (args, fs) in grouped.items()}
 
 
 NOTHING = Wants()

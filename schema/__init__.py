@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
 from schema.query import Query
+from schema.roundtrips import ExposedRoundTripCounter, RoundTripCounter
 
 
 class HireGraphSchema(strawberry.Schema):
@@ -20,10 +21,13 @@ class HireGraphSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, expose_round_trips: bool = False) -> strawberry.Schema:
+    """The schema; `expose_round_trips` adds `extensions.roundTrips` to every response."""
+    counter = ExposedRoundTripCounter if expose_round_trips else RoundTripCounter
     return HireGraphSchema(
         query=Query,
         extensions=[
+            counter,
             ErrorCodes,
             lambda: QueryDepthLimiter(max_depth=12),
             lambda: MaxAliasesLimiter(max_alias_count=30),

@@ -7,9 +7,27 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from datasources.ports import Datasources, JobCursor
-from domain.enums import CompanySize, EmploymentType, JobStatus, RemotePolicy, Seniority
-from domain.records import Candidate, Company, Job, Location, Preferences, Skill
+from datasources.ports import Datasources
+from domain.enums import (
+    ApplicationStatus,
+    CompanySize,
+    EmploymentType,
+    JobStatus,
+    RemotePolicy,
+    Seniority,
+)
+from domain.queries import (
+    ApplicationFilter,
+    CandidateFilter,
+    CandidateOrder,
+    CompanyFilter,
+    CompanyOrder,
+    JobFilter,
+    JobOrder,
+    Page,
+    PageRequest,
+)
+from domain.records import Application, Candidate, Company, Job, Location, Preferences, Skill
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -47,6 +65,18 @@ def candidate(id: str = "0" * 23 + "1", **over: Any) -> Candidate:
     return replace(base, **over)
 
 
+def application(id: int, job_id: int, candidate_id: str, **over: Any) -> Application:
+    base = Application(
+        id=id, job_id=job_id, candidate_id=candidate_id, status=ApplicationStatus.APPLIED,
+        source="direct", applied_at=T0 + timedelta(minutes=id), updated_at=T0,
+    )  # fmt: skip
+    return replace(base, **over)
+
+
+def cid(n: int) -> str:
+    return f"{n:024x}"
+
+
 @dataclass
 class CallLog:
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -56,6 +86,14 @@ class CallLog:
 
     def count(self, name: str) -> int:
         return sum(1 for n, _ in self.calls if n == name)
+
+
+def _page(items: list[Any], key: Any, page: PageRequest) -> Page[Any]:
+    rows = sorted(items, key=key, reverse=True)
+    if page.after is not None:
+        rows = [r for r in rows if key(r) < page.after]
+    chunk = rows[: page.size]
+    return Page(chunk, [key(r) for r in chunk], has_next_page=len(rows) > page.size)
 
 
 @dataclass
@@ -72,26 +110,102 @@ class FakeCompanies:
         by_slug = {c.slug: c for c in self.rows.values()}
         return [by_slug.get(s) for s in slugs]
 
+    async def search(
+        self, f: CompanyFilter, order: CompanyOrder, page: PageRequest
+    ) -> Page[Company]:
+        self.log.record("companies.search", f, order, page)
+        return _page(list(self.rows.values()), lambda c: (c.name, c.id), page)
+
+    async def count(self, f: CompanyFilter) -> int:
+        self.log.record("companies.count", f)
+        return len(self.rows)
+
 
 @dataclass
 class FakeJobs:
     rows: dict[int, Job]
     log: CallLog
 
+    def _open(self) -> list[Job]:
+        return [j for j in self.rows.values() if j.status is JobStatus.OPEN and j.posted_at]
+
     async def get_many(self, ids: Sequence[int]) -> list[Job | None]:
         self.log.record("jobs.get_many", tuple(ids))
         return [self.rows.get(i) for i in ids]
 
-    async def open_page(self, limit: int, after: JobCursor | None) -> list[Job]:
-        self.log.record("jobs.open_page", limit, after)
-        rows = sorted(
-            (j for j in self.rows.values() if j.status is JobStatus.OPEN and j.posted_at),
-            key=lambda j: (j.posted_at, j.id),
-            reverse=True,
-        )
-        if after is not None:
-            rows = [j for j in rows if (j.posted_at, j.id) < after]
-        return rows[:limit]
+    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+        self.log.record("jobs.search", f, order, page)
+        return _page(self._open(), lambda j: (j.posted_at, j.id), page)
+
+    async def count(self, f: JobFilter) -> int:
+        self.log.record("jobs.count", f)
+        return len(self._open())
+
+    async def for_companies(
+        self, company_ids: Sequence[int], f: JobFilter, limit: int
+    ) -> dict[int, Page[Job]]:
+        self.log.record("jobs.for_companies", tuple(company_ids), f, limit)
+        req = PageRequest(limit)
+        key = lambda j: (j.posted_at, j.id)  # noqa: E731
+        return {
+            c: _page([j for j in self._open() if j.company_id == c], key, req) for c in company_ids
+        }
+
+    async def matching_for(
+        self, profiles: Sequence[dict[str, Any]], limit: int
+    ) -> dict[str, list[Job]]:
+        self.log.record("jobs.matching_for", tuple(p["pid"] for p in profiles), limit)
+        return {
+            p["pid"]: [j for j in self._open() if set(j.skills) & set(p["skills"])][:limit]
+            for p in profiles
+        }
+
+
+@dataclass
+class FakeApplications:
+    rows: dict[int, Application]
+    log: CallLog
+
+    async def get_many(self, ids: Sequence[int]) -> list[Application | None]:
+        self.log.record("applications.get_many", tuple(ids))
+        return [self.rows.get(i) for i in ids]
+
+    def _of(self, match: Any, f: ApplicationFilter) -> list[Application]:
+        return [
+            a
+            for a in self.rows.values()
+            if match(a) and (f.statuses is None or a.status in f.statuses)
+        ]
+
+    async def for_jobs(
+        self, job_ids: Sequence[int], f: ApplicationFilter, limit: int
+    ) -> dict[int, Page[Application]]:
+        self.log.record("applications.for_jobs", tuple(job_ids), f, limit)
+        key = lambda a: (a.applied_at, a.id)  # noqa: E731
+        return {
+            j: _page(self._of(lambda a, j=j: a.job_id == j, f), key, PageRequest(limit))
+            for j in job_ids
+        }
+
+    async def for_candidates(
+        self, ids: Sequence[str], f: ApplicationFilter, limit: int
+    ) -> dict[str, Page[Application]]:
+        self.log.record("applications.for_candidates", tuple(ids), f, limit)
+        key = lambda a: (a.applied_at, a.id)  # noqa: E731
+        return {
+            c: _page(self._of(lambda a, c=c: a.candidate_id == c, f), key, PageRequest(limit))
+            for c in ids
+        }
+
+    async def count_for_jobs(self, job_ids: Sequence[int], f: ApplicationFilter) -> dict[int, int]:
+        self.log.record("applications.count_for_jobs", tuple(job_ids), f)
+        return {j: len(self._of(lambda a, j=j: a.job_id == j, f)) for j in job_ids}
+
+    async def count_for_candidates(
+        self, ids: Sequence[str], f: ApplicationFilter
+    ) -> dict[str, int]:
+        self.log.record("applications.count_for_candidates", tuple(ids), f)
+        return {c: len(self._of(lambda a, c=c: a.candidate_id == c, f)) for c in ids}
 
 
 @dataclass
@@ -103,11 +217,28 @@ class FakeCandidates:
         self.log.record("candidates.get_many", tuple(ids))
         return [self.rows.get(i) for i in ids]
 
+    async def search(
+        self, f: CandidateFilter, order: CandidateOrder, page: PageRequest
+    ) -> Page[Candidate]:
+        self.log.record("candidates.search", f, order, page)
+        return _page(list(self.rows.values()), lambda c: (c.updated_at, c.id), page)
+
+    async def count(self, f: CandidateFilter) -> int:
+        self.log.record("candidates.count", f)
+        return len(self.rows)
+
+    async def matching_for(
+        self, jobs: Sequence[tuple[int, Sequence[str]]], limit: int
+    ) -> dict[int, list[Candidate]]:
+        self.log.record("candidates.matching_for", tuple(j for j, _ in jobs), limit)
+        return {j: list(self.rows.values())[:limit] for j, _ in jobs}
+
 
 def fake_datasources(
     companies: Sequence[Company] = (),
     jobs: Sequence[Job] = (),
     candidates: Sequence[Candidate] = (),
+    applications: Sequence[Application] = (),
 ) -> tuple[Datasources, CallLog]:
     log = CallLog()
 
@@ -117,6 +248,7 @@ def fake_datasources(
     ds = Datasources(
         companies=FakeCompanies({c.id: c for c in companies}, log),
         jobs=FakeJobs({j.id: j for j in jobs}, log),
+        applications=FakeApplications({a.id: a for a in applications}, log),
         candidates=FakeCandidates({c.id: c for c in candidates}, log),
         probes={"postgres": ok, "mongo": ok, "redis": ok},
     )

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.enums import CompanySize, EmploymentType, JobStatus, RemotePolicy, Seniority
-from domain.records import Company, Job
+from domain.enums import (
+    ApplicationStatus,
+    CompanySize,
+    EmploymentType,
+    JobStatus,
+    RemotePolicy,
+    Seniority,
+)
+from domain.records import Application, Company, Job
 
 
 def company_from_row(r: Mapping[str, Any]) -> Company:
@@ -46,5 +53,17 @@ def job_from_row(r: Mapping[str, Any]) -> Job:
         status=JobStatus(r["status"]),
         posted_at=r["posted_at"],
         created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+def application_from_row(r: Mapping[str, Any]) -> Application:
+    return Application(
+        id=r["id"],
+        job_id=r["job_id"],
+        candidate_id=r["candidate_id"],
+        status=ApplicationStatus(r["status"]),
+        source=r["source"],
+        applied_at=r["applied_at"],
         updated_at=r["updated_at"],
     )

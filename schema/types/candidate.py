@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import field as dc_field
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry.scalars import JSON
 
 from domain.records import Candidate, Preferences
-from schema.enums import EmploymentType
+from schema.enums import ApplicationStatus, EmploymentType
 from schema.ids import to_global_id
+from schema.info import Info
 from schema.types.common import MoneyType
+from schema.types.node import Node, prefetched
+
+if TYPE_CHECKING:
+    from schema.types.connections import ApplicationConnection
+    from schema.types.job import JobType
 
 
 @strawberry.type(name="Skill")
@@ -69,8 +76,7 @@ class PreferencesType:
 
 
 @strawberry.type(name="Candidate")
-class CandidateType:
-    id: strawberry.ID
+class CandidateType(Node):
     name: str
     email: str
     phone: str | None
@@ -87,6 +93,24 @@ class CandidateType:
     version: int
     created_at: datetime
     updated_at: datetime
+    record: strawberry.Private[Candidate]
+    edges: strawberry.Private[dict[str, Any]] = dc_field(default_factory=dict)
+
+    @strawberry.field
+    def applications(
+        self, info: Info, status: list[ApplicationStatus] | None = None, first: int = 10
+    ) -> Annotated[ApplicationConnection, strawberry.lazy("schema.types.connections")]:
+        """This candidate's applications, newest first."""
+        result: ApplicationConnection = prefetched(self.edges, info)
+        return result
+
+    @strawberry.field
+    def matching_jobs(
+        self, info: Info, first: int = 10
+    ) -> list[Annotated[JobType, strawberry.lazy("schema.types.job")]]:
+        """Open jobs ranked by shared skills, then remote and location preferences."""
+        result: list[JobType] = prefetched(self.edges, info)
+        return result
 
     @classmethod
     def from_record(cls, c: Candidate) -> Self:
@@ -126,4 +150,5 @@ class CandidateType:
             version=c.version,
             created_at=c.created_at,
             updated_at=c.updated_at,
+            record=c,
         )

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
 from domain.records import Company
 from schema.enums import CompanySize
 from schema.ids import to_global_id
+from schema.info import Info
+from schema.inputs import JobFilter
+from schema.types.node import Node, prefetched
+
+if TYPE_CHECKING:
+    from schema.types.connections import JobConnection
 
 
 @strawberry.type(name="Company")
-class CompanyType:
-    id: strawberry.ID
+class CompanyType(Node):
     slug: str
     name: str
     industry: str
@@ -25,6 +31,16 @@ class CompanyType:
     description: str | None
     created_at: datetime
     updated_at: datetime
+    pk: strawberry.Private[int]
+    edges: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
+
+    @strawberry.field
+    def jobs(
+        self, info: Info, filter: JobFilter | None = None, first: int = 10
+    ) -> Annotated[JobConnection, strawberry.lazy("schema.types.connections")]:
+        """This company's jobs, newest first (status defaults to OPEN)."""
+        result: JobConnection = prefetched(self.edges, info)
+        return result
 
     @classmethod
     def from_record(cls, c: Company) -> Self:
@@ -40,4 +56,5 @@ class CompanyType:
             description=c.description,
             created_at=c.created_at,
             updated_at=c.updated_at,
+            pk=c.id,
         )

@@ -1,27 +1,33 @@
-"""Job, and the job board connection.
+"""Job.
 
-Edges (`company`) are plain attributes filled by the list-level prefetch in
-resolvers.jobs, so resolving a page does no per-item async work.
+No-argument edges (`company`) are plain attributes and argument edges are sync reads
+of what the expander prefetched for the whole list, so resolving a page does no
+per-item async work.
 """
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
 from domain.records import Job
-from resolvers.jobs import JobEdges, JobPage
-from schema.enums import EmploymentType, JobStatus, RemotePolicy, Seniority
-from schema.ids import job_cursor, to_global_id
-from schema.types.common import MoneyType, PageInfo, SalaryRangeType
+from schema.enums import ApplicationStatus, EmploymentType, JobStatus, RemotePolicy, Seniority
+from schema.ids import to_global_id
+from schema.info import Info
+from schema.types.common import MoneyType, SalaryRangeType
 from schema.types.company import CompanyType
+from schema.types.node import Node, prefetched
+
+if TYPE_CHECKING:
+    from schema.types.candidate import CandidateType
+    from schema.types.connections import ApplicationConnection
 
 
 @strawberry.type(name="Job")
-class JobType:
-    id: strawberry.ID
+class JobType(Node):
     title: str
     description: str
     location: str
@@ -38,11 +44,28 @@ class JobType:
     posted_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    company: CompanyType | None
+    record: strawberry.Private[Job]
+    company: CompanyType | None = None
+    edges: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
+
+    @strawberry.field
+    def applications(
+        self, info: Info, status: list[ApplicationStatus] | None = None, first: int = 10
+    ) -> Annotated[ApplicationConnection, strawberry.lazy("schema.types.connections")]:
+        """Applications to this job, newest first."""
+        result: ApplicationConnection = prefetched(self.edges, info)
+        return result
+
+    @strawberry.field
+    def matching_candidates(
+        self, info: Info, first: int = 10
+    ) -> list[Annotated[CandidateType, strawberry.lazy("schema.types.candidate")]]:
+        """Profiles ranked by the summed level of this job's skills they have."""
+        result: list[CandidateType] = prefetched(self.edges, info)
+        return result
 
     @classmethod
-    def from_record(cls, j: Job, edges: JobEdges) -> Self:
-        company = edges.companies.get(j.company_id)
+    def from_record(cls, j: Job) -> Self:
         salary = None
         if j.salary_currency is not None:
             salary = SalaryRangeType(
@@ -68,33 +91,5 @@ class JobType:
             posted_at=j.posted_at,
             created_at=j.created_at,
             updated_at=j.updated_at,
-            company=CompanyType.from_record(company) if company is not None else None,
-        )
-
-
-@strawberry.type(name="JobEdge")
-class JobEdge:
-    cursor: str
-    node: JobType
-
-
-@strawberry.type(name="JobConnection")
-class JobConnection:
-    edges: list[JobEdge]
-    page_info: PageInfo
-
-    @classmethod
-    def from_page(cls, page: JobPage) -> Self:
-        edges = [
-            JobEdge(cursor=job_cursor(j.posted_at, j.id), node=JobType.from_record(j, page.edges))
-            for j in page.jobs
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            record=j,
         )

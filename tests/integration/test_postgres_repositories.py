@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources.postgres.engine import asyncpg_dsn, create_engine
-from datasources.postgres.repositories import PgCompanyRepository, PgJobRepository
-from domain.enums import JobStatus
+from datasources.postgres.applications import PgApplicationRepository
+from datasources.postgres.companies import PgCompanyRepository
+from datasources.postgres.jobs import PgJobRepository
+from domain.enums import ApplicationStatus, JobStatus
+from domain.queries import ApplicationFilter, JobFilter, JobOrder, PageRequest
 from tests.roundtrips import sql_statements
 
 pytestmark = pytest.mark.integration
@@ -65,11 +68,11 @@ async def test_open_page_is_keyset_paged_with_unique_tie_breaker(engine: AsyncEn
     seen: list[int] = []
     after = None
     while True:
-        page = await repo.open_page(7, after)
-        seen += [j.id for j in page]
-        if len(page) < 7:
+        page = await repo.search(JobFilter(), JobOrder(), PageRequest(7, after))
+        seen += [j.id for j in page.items]
+        if not page.has_next_page:
             break
-        after = (page[-1].posted_at, page[-1].id)  # type: ignore[assignment]
+        after = page.keys[-1]
     expected = [i for i in range(1, 41) if i % 10 != 0]
     expected.sort(key=lambda i: (T0 - timedelta(hours=i // 2), i), reverse=True)
     assert seen == expected
@@ -83,3 +86,76 @@ async def test_jobs_get_many_maps_rows_to_records(engine: AsyncEngine) -> None:
     assert job.status is JobStatus.DRAFT
     assert job.posted_at is None
     assert job.skills == ()
+
+
+async def test_backward_page_ends_where_the_forward_one_started(engine: AsyncEngine) -> None:
+    repo = PgJobRepository(engine)
+    forward = await repo.search(JobFilter(), JobOrder(), PageRequest(10))
+    second = await repo.search(JobFilter(), JobOrder(), PageRequest(5, forward.keys[-1]))
+    back = await repo.search(JobFilter(), JobOrder(), PageRequest(5, second.keys[0], backward=True))
+    assert [j.id for j in back.items] == [j.id for j in forward.items[5:]]
+    assert back.has_previous_page
+    assert back.has_next_page
+
+
+async def test_per_company_pages_are_one_statement(engine: AsyncEngine) -> None:
+    repo = PgJobRepository(engine)
+    with sql_statements(engine) as log:
+        pages = await repo.for_companies([1, 2, 3, 404], JobFilter(), 2)
+    assert len(log.statements) == 1
+    assert set(pages) == {1, 2, 3, 404}
+    assert pages[404].items == []
+    for company_id in (1, 2, 3):
+        page = pages[company_id]
+        assert len(page.items) == 2
+        assert page.has_next_page
+        assert all(j.company_id == company_id for j in page.items)
+        assert [k for k in page.keys] == sorted(page.keys, reverse=True)
+
+
+async def test_applications_per_job_and_counts(engine: AsyncEngine, pg_url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    try:
+        await conn.executemany(
+            "INSERT INTO applications (job_id, candidate_id, status, applied_at)"
+            " VALUES ($1, $2, $3, $4)",
+            [(1 + i % 3, f"{i:024x}", "hired" if i % 4 == 0 else "applied",
+              T0 + timedelta(minutes=i)) for i in range(1, 31)],
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    repo = PgApplicationRepository(engine)
+    with sql_statements(engine) as log:
+        pages = await repo.for_jobs([1, 2, 3], ApplicationFilter(), 4)
+        counts = await repo.count_for_jobs([1, 2, 3, 9], ApplicationFilter())
+        hired = await repo.count_for_jobs([1, 2, 3], ApplicationFilter((ApplicationStatus.HIRED,)))
+        mine = await repo.for_candidates([f"{4:024x}", "0" * 24], ApplicationFilter(), 5)
+    assert len(log.statements) == 4
+    assert counts == {1: 10, 2: 10, 3: 10, 9: 0}
+    assert sum(hired.values()) == 7
+    assert all(len(p.items) == 4 and p.has_next_page for p in pages.values())
+    newest = pages[1].items[0]
+    assert newest.applied_at == max(
+        a.applied_at for p in pages.values() for a in p.items if a.job_id == 1
+    )
+    assert [a.status for a in mine[f"{4:024x}"].items] == [ApplicationStatus.HIRED]
+    assert mine["0" * 24].items == []
+
+
+async def test_matching_jobs_rank_by_shared_skills(engine: AsyncEngine, pg_url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    try:
+        await conn.execute("UPDATE jobs SET skills = ARRAY['python','kafka'] WHERE id = 1")
+        await conn.execute("UPDATE jobs SET skills = ARRAY['python'] WHERE id = 2")
+        await conn.execute("UPDATE jobs SET skills = ARRAY['go'] WHERE id = 3")
+    finally:
+        await conn.close()
+    profiles = [
+        {"pid": "a", "skills": ["python", "kafka"], "remote": True, "cities": [], "country": "IN"},
+        {"pid": "b", "skills": ["rust"], "remote": False, "cities": [], "country": None},
+    ]
+    with sql_statements(engine) as log:
+        found = await PgJobRepository(engine).matching_for(profiles, 5)
+    assert len(log.statements) == 1
+    assert [j.id for j in found["a"]] == [1, 2]
+    assert found["b"] == []

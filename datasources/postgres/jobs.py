@@ -1,0 +1,88 @@
+"""PostgreSQL job reads: search with keyset paging, per-company pages, matching."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, text
+
+from datasources.postgres.job_sql import job_conditions, job_keyset
+from datasources.postgres.reader import PgReader, parent_ids, per_parent
+from datasources.postgres.rows import job_from_row
+from datasources.postgres.tables import jobs
+from domain.queries import JobFilter, JobOrder, Page, PageRequest
+from domain.records import Job
+
+JOB_COLUMNS = [c for c in jobs.c if c.name != "search"]
+_COLUMN_LIST = ", ".join(f"j.{c.name}" for c in JOB_COLUMNS)
+
+# Open jobs ranked for each candidate: shared skills dominate, then remote and place fit.
+# The GIN index on skills finds the candidates' jobs (`&&`); one statement for all of them.
+_MATCHING_JOBS = text(f"""
+SELECT p.pid, {_COLUMN_LIST}
+FROM jsonb_to_recordset(CAST(:profiles AS jsonb))
+     AS p(pid text, skills text[], remote boolean, cities text[], country text)
+CROSS JOIN LATERAL (
+    SELECT jobs.*,
+           cardinality(ARRAY(SELECT unnest(jobs.skills) INTERSECT SELECT unnest(p.skills))) * 10
+           + CASE WHEN p.remote AND jobs.remote = 'remote' THEN 3 ELSE 0 END
+           + CASE WHEN lower(jobs.city) = ANY(p.cities) THEN 2 ELSE 0 END
+           + CASE WHEN jobs.country = p.country THEN 1 ELSE 0 END AS score
+    FROM jobs
+    WHERE jobs.status = 'open' AND jobs.skills && p.skills
+    ORDER BY score DESC, jobs.posted_at DESC, jobs.id DESC
+    LIMIT :limit
+) j
+""")  # noqa: S608 (column names come from our own table metadata)
+
+
+class PgJobRepository(PgReader):
+    async def get_many(self, ids: Sequence[int]) -> list[Job | None]:
+        rows = await self._rows(select(*JOB_COLUMNS).where(jobs.c.id.in_(list(ids))))
+        by_id = {r["id"]: job_from_row(r) for r in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+        ks = job_keyset(order, f)
+        keys = [e.label(f"k{i}") for i, e in enumerate(ks.exprs)]
+        stmt = ks.apply(select(*JOB_COLUMNS, *keys).where(job_conditions(f)), page)
+        rows = await self._rows(stmt)
+        return ks.finish([job_from_row(r) for r in rows], [(r["k0"], r["k1"]) for r in rows], page)
+
+    async def count(self, f: JobFilter) -> int:
+        stmt = select(func.count().label("n")).select_from(jobs).where(job_conditions(f))
+        return int((await self._rows(stmt))[0]["n"])
+
+    async def for_companies(
+        self, company_ids: Sequence[int], f: JobFilter, limit: int
+    ) -> dict[int, Page[Job]]:
+        """Newest `limit` jobs of each company matching `f`, in one statement."""
+        order = [jobs.c.posted_at.desc(), jobs.c.id.desc()]
+        stmt = per_parent(
+            parent_ids(company_ids), jobs.c.company_id, JOB_COLUMNS, job_conditions(f), order,
+            limit + 1,
+        )  # fmt: skip
+        grouped: dict[int, list[Any]] = {}
+        for r in await self._rows(stmt):
+            grouped.setdefault(r["pid"], []).append(r)
+        return {cid: _page(grouped.get(cid, []), limit) for cid in company_ids}
+
+    async def matching_for(
+        self, profiles: Sequence[dict[str, Any]], limit: int
+    ) -> dict[str, list[Job]]:
+        """Best open jobs for each profile {pid, skills, remote, cities, country}."""
+        if not profiles:
+            return {}
+        payload = orjson.dumps(list(profiles)).decode()
+        rows = await self._rows(_MATCHING_JOBS.bindparams(profiles=payload, limit=limit))
+        found: dict[str, list[Job]] = {p["pid"]: [] for p in profiles}
+        for r in rows:
+            found[r["pid"]].append(job_from_row(r))
+        return found
+
+
+def _page(rows: list[Any], limit: int) -> Page[Job]:
+    items = [job_from_row(r) for r in rows[:limit]]
+    return Page(items, [(j.posted_at, j.id) for j in items], has_next_page=len(rows) > limit)

@@ -1,0 +1,64 @@
+"""Round trips to the stores, counted per GraphQL operation.
+
+The operation sets a fresh `RoundTrips` in a context variable; the SQLAlchemy engine
+listener and the PyMongo command listener increment whatever is current. Tasks that
+resolvers spawn inherit the context, so every statement of the operation is counted.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pymongo import monitoring
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_current: ContextVar[RoundTrips | None] = ContextVar("hiregraph_round_trips", default=None)
+
+# Driver housekeeping, not work the operation asked for.
+_MONGO_IGNORED = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart"})
+
+
+@dataclass
+class RoundTrips:
+    postgres: int = 0
+    mongo: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def begin() -> RoundTrips:
+    counter = RoundTrips()
+    _current.set(counter)
+    return counter
+
+
+def current() -> RoundTrips | None:
+    return _current.get()
+
+
+def _count_sql(*_: Any) -> None:
+    counter = _current.get()
+    if counter is not None:
+        counter.postgres += 1
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_sql)
+
+
+class MongoRoundTrips(monitoring.CommandListener):
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in _MONGO_IGNORED:
+            counter = _current.get()
+            if counter is not None:
+                counter.mongo += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None

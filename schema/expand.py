@@ -1,0 +1,200 @@
+"""The edge expander: resolves every selected edge once per list, level by level.
+
+Given the objects of one level and what the query selected below them, each handler
+loads one edge for *all* parents through the request's DataLoaders (one batch, so one
+round trip per edge and argument set), attaches the results, and hands the children to
+the next level. Siblings at one level load concurrently, so a query costs a number of
+round trips bounded by its depth, never by its page sizes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+from domain.queries import Page
+from resolvers.context import Context
+from resolvers.loaders import ApplicationsArgs, JobsArgs
+from resolvers.wants import Wants
+from schema import args as convert
+from schema.types.application import ApplicationType
+from schema.types.candidate import CandidateType
+from schema.types.company import CompanyType
+from schema.types.connections import ApplicationConnection, JobConnection
+from schema.types.job import JobType
+
+Next = list[tuple[list[Any], Wants]]
+Handler = Callable[[Context, list[Any], Wants], Awaitable[Next]]
+
+
+async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
+    """Load everything `wants` selects below `objs` (which may mix types)."""
+    if not objs or not wants.fields:
+        return
+    groups: dict[type, list[Any]] = {}
+    for obj in objs:
+        groups.setdefault(type(obj), []).append(obj)
+    levels = await asyncio.gather(
+        *(h(ctx, group, wants) for cls, group in groups.items() for h in HANDLERS.get(cls, ()))
+    )
+    await asyncio.gather(*(expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt))
+
+
+def _unique(items: Sequence[Any], key: Callable[[Any], Hashable]) -> dict[Any, Any]:
+    return {key(i): i for i in items if i is not None}
+
+
+async def job_company(ctx: Context, jobs: list[JobType], wants: Wants) -> Next:
+    if "company" not in wants:
+        return []
+    ids = list(dict.fromkeys(j.record.company_id for j in jobs))
+    loaded = _unique(await ctx.loaders.company.load_many(ids), lambda c: c.id)
+    objs = {cid: CompanyType.from_record(c) for cid, c in loaded.items()}
+    for j in jobs:
+        j.company = objs.get(j.record.company_id)
+    return [(list(objs.values()), wants.child("company"))]
+
+
+async def application_job(ctx: Context, apps: list[ApplicationType], wants: Wants) -> Next:
+    if "job" not in wants:
+        return []
+    ids = list(dict.fromkeys(a.record.job_id for a in apps))
+    objs = {j.id: JobType.from_record(j) for j in await ctx.loaders.job.load_many(ids) if j}
+    for a in apps:
+        a.job = objs.get(a.record.job_id)
+    return [(list(objs.values()), wants.child("job"))]
+
+
+async def application_candidate(ctx: Context, apps: list[ApplicationType], wants: Wants) -> Next:
+    if "candidate" not in wants:
+        return []
+    ids = list(dict.fromkeys(a.record.candidate_id for a in apps))
+    loaded = await ctx.loaders.candidate.load_many(ids)
+    objs = {c.id: CandidateType.from_record(c) for c in loaded if c is not None}
+    for a in apps:
+        a.candidate = objs.get(a.record.candidate_id)
+    return [(list(objs.values()), wants.child("candidate"))]
+
+
+async def _connections(
+    parents: list[Any],
+    wants: Wants,
+    name: str,
+    load: Callable[
+        [Mapping[str, Any], list[Any], bool, bool],
+        Awaitable[tuple[list[Page[Any]] | None, list[int] | None]],
+    ],
+    build: Callable[[Page[Any]], Any],
+) -> Next:
+    """Shared shape of every nested-connection edge: one batch per response key."""
+
+    async def one(key: str, raw: Mapping[str, Any], sub: Wants) -> tuple[list[Any], Wants]:
+        need_page = "edges" in sub or "pageInfo" in sub
+        pages, totals = await load(raw, parents, need_page, "totalCount" in sub)
+        children: list[Any] = []
+        for i, parent in enumerate(parents):
+            page = pages[i] if pages is not None else Page.empty()
+            total = totals[i] if totals is not None else None
+            conn = build(Page(page.items, page.keys, page.has_next_page, False, total))
+            parent.edges[key] = conn
+            children.extend(e.node for e in conn.edges)
+        return children, sub.child("edges", "node")
+
+    return list(await asyncio.gather(*(one(k, a, s) for k, (a, s) in wants.by_key(name).items())))
+
+
+def _applications_loader(ctx: Context, of_job: bool) -> Callable[..., Awaitable[Any]]:
+    pages_loader = (
+        ctx.loaders.applications_of_job if of_job else ctx.loaders.applications_of_candidate
+    )
+    count_loader = (
+        ctx.loaders.application_count_of_job
+        if of_job
+        else ctx.loaders.application_count_of_candidate
+    )
+
+    async def load(raw: Mapping[str, Any], parents: list[Any], page: bool, total: bool) -> Any:
+        f = convert.application_filter(raw.get("status"))
+        a = ApplicationsArgs(f, convert.nested_first(raw.get("first")))
+        keys = [p.record.id for p in parents]
+        pages = pages_loader.load_many([(k, a) for k in keys]) if page else _none()
+        totals = count_loader.load_many([(k, f) for k in keys]) if total else _none()
+        got_pages, got_totals = await asyncio.gather(pages, totals)
+        if got_pages:
+            ctx.loaders.prime_applications([x for p in got_pages for x in p.items])
+        return got_pages, got_totals
+
+    return load
+
+
+async def _none() -> None:
+    return None
+
+
+def _application_connection(page: Page[Any]) -> ApplicationConnection:
+    nodes = [ApplicationType.from_record(a) for a in page.items]
+    return ApplicationConnection.of(page, nodes, "applications:applied_at:desc")
+
+
+def _job_connection(page: Page[Any]) -> JobConnection:
+    nodes = [JobType.from_record(j) for j in page.items]
+    return JobConnection.of(page, nodes, "jobs:posted_at:desc")
+
+
+async def job_applications(ctx: Context, jobs: list[JobType], wants: Wants) -> Next:
+    load = _applications_loader(ctx, of_job=True)
+    return await _connections(jobs, wants, "applications", load, _application_connection)
+
+
+async def candidate_applications(ctx: Context, cands: list[CandidateType], wants: Wants) -> Next:
+    load = _applications_loader(ctx, of_job=False)
+    return await _connections(cands, wants, "applications", load, _application_connection)
+
+
+async def company_jobs(ctx: Context, companies: list[CompanyType], wants: Wants) -> Next:
+    async def load(raw: Mapping[str, Any], parents: list[Any], page: bool, total: bool) -> Any:
+        a = JobsArgs(convert.job_filter(raw.get("filter")), convert.nested_first(raw.get("first")))
+        if not page:
+            return None, None
+        pages = await ctx.loaders.jobs_of_company.load_many([(p.pk, a) for p in parents])
+        ctx.loaders.prime_jobs([j for p in pages for j in p.items])
+        return pages, None
+
+    return await _connections(companies, wants, "jobs", load, _job_connection)
+
+
+async def job_matching_candidates(ctx: Context, jobs: list[JobType], wants: Wants) -> Next:
+    out: Next = []
+    for key, (raw, sub) in wants.by_key("matchingCandidates").items():
+        first = convert.nested_first(raw.get("first"))
+        found = await ctx.loaders.matching_candidates.load_many(
+            [(j.record.id, first) for j in jobs]
+        )
+        kids: list[Any] = []
+        for j, cands in zip(jobs, found, strict=True):
+            j.edges[key] = [CandidateType.from_record(c) for c in cands]
+            kids.extend(j.edges[key])
+        out.append((kids, sub))
+    return out
+
+
+async def candidate_matching_jobs(ctx: Context, cands: list[CandidateType], wants: Wants) -> Next:
+    out: Next = []
+    for key, (raw, sub) in wants.by_key("matchingJobs").items():
+        first = convert.nested_first(raw.get("first"))
+        found = await ctx.loaders.matching_jobs.load_many([(c.record.id, first) for c in cands])
+        kids: list[Any] = []
+        for c, jobs in zip(cands, found, strict=True):
+            c.edges[key] = [JobType.from_record(j) for j in jobs]
+            kids.extend(c.edges[key])
+        out.append((kids, sub))
+    return out
+
+
+HANDLERS: dict[type, tuple[Handler, ...]] = {
+    JobType: (job_company, job_applications, job_matching_candidates),
+    CompanyType: (company_jobs,),
+    ApplicationType: (application_job, application_candidate),
+    CandidateType: (candidate_applications, candidate_matching_jobs),
+}

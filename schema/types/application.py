@@ -1,0 +1,41 @@
+"""Application: a candidate (MongoDB) applying to a job (PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from domain.records import Application
+from schema.enums import ApplicationStatus
+from schema.ids import to_global_id
+from schema.types.node import Node
+
+if TYPE_CHECKING:
+    from schema.types.candidate import CandidateType
+    from schema.types.job import JobType
+
+
+@strawberry.type(name="Application")
+class ApplicationType(Node):
+    status: ApplicationStatus
+    source: str
+    applied_at: datetime
+    updated_at: datetime
+    record: strawberry.Private[Application]
+    job: Annotated[JobType, strawberry.lazy("schema.types.job")] | None = None
+    candidate: Annotated[CandidateType, strawberry.lazy("schema.types.candidate")] | None = (
+        strawberry.field(default=None, description="Null when the profile is gone.")
+    )
+
+    @classmethod
+    def from_record(cls, a: Application) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Application", a.id)),
+            status=a.status,
+            source=a.source,
+            applied_at=a.applied_at,
+            updated_at=a.updated_at,
+            record=a,
+        )

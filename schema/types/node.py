@@ -1,0 +1,23 @@
+"""The Relay Node interface, and prefetched-edge plumbing shared by entity types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from schema.info import Info
+
+
+@strawberry.interface(name="Node", description="An object with an opaque global ID.")
+class Node:
+    id: strawberry.ID
+
+
+def prefetched(edges: dict[str, Any], info: Info) -> Any:
+    """The value the expander stored for this field's response key (alias or name)."""
+    key = str(info.path.key)
+    try:
+        return edges[key]
+    except KeyError:
+        raise RuntimeError(f"edge {key!r} at {info.path.as_list()} was not prefetched") from None
