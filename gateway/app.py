@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import strawberry
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -21,7 +22,8 @@ class _GraphQLRouter(GraphQLRouter[Any, None]):
         return orjson.dumps(data)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> FastAPI:
+    """The ASGI app. `schema` replaces the HireGraph schema (benchmark variants, tests)."""
     app = FastAPI(
         title="HireGraph",
         lifespan=build_lifespan(settings),
@@ -31,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     graphql = _GraphQLRouter(
-        build_schema(expose_round_trips=settings.round_trips_in_responses),
+        schema or build_schema(expose_round_trips=settings.round_trips_in_responses),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],

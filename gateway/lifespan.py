@@ -14,6 +14,7 @@ from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
+from datasources.postgres import reader as pg_reader
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.jobs import PgJobRepository
@@ -65,10 +66,18 @@ def build_lifespan(
             await redis.ping()
 
         db: Any = mongo[settings.mongo_db]
+        # Reads use their own asyncpg pool in autocommit (one round trip per statement);
+        # the SQLAlchemy engine is kept for migrations, health and transactional writes.
+        pool = await pg_reader.create_pool(
+            pg_engine.asyncpg_dsn(_require(settings, "postgres")),
+            max_size=p.postgres_pool_size,
+            acquire_timeout=p.postgres_pool_timeout,
+            statement_timeout_ms=p.postgres_statement_timeout_ms,
+        )
         app.state.datasources = Datasources(
-            companies=PgCompanyRepository(engine),
-            jobs=PgJobRepository(engine),
-            applications=PgApplicationRepository(engine),
+            companies=PgCompanyRepository(pool, p.postgres_pool_timeout),
+            jobs=PgJobRepository(pool, p.postgres_pool_timeout),
+            applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
             candidates=MongoCandidateRepository(db),
             probes={
                 "postgres": lambda: pg_engine.ping(engine),
@@ -79,6 +88,7 @@ def build_lifespan(
         try:
             yield
         finally:
+            await pool.close()
             await engine.dispose()
             await mongo.close()
             await redis.aclose()

@@ -9,9 +9,9 @@ distinct argument set, so the number of round trips never grows with page size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -43,6 +43,31 @@ def grouped(
         return [found[key] for key in keys]
 
     return load
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Loader(DataLoader[K, V]):
+    """Strawberry's DataLoader with a leaner `load_many` for list-level loads.
+
+    `asyncio.gather` over one future per key schedules a callback per key; once the
+    batch has resolved, awaiting the futures in order costs nothing more.
+    """
+
+    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
+        futures = [cast("asyncio.Future[V]", self.load(key)) for key in keys]
+
+        async def collect() -> list[V]:
+            try:
+                return [await future for future in futures]
+            except BaseException:
+                for future in futures:  # mark the batch's other failures as retrieved
+                    if future.done() and not future.cancelled():
+                        future.exception()
+                raise
+
+        return collect()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +110,8 @@ class Loaders:
     @classmethod
     def create(cls, ds: Datasources) -> Self:
         apps = ds.applications
-        job: DataLoader[int, Job | None] = DataLoader(load_fn=ds.jobs.get_many)
-        candidate: DataLoader[str, Candidate | None] = DataLoader(load_fn=ds.candidates.get_many)
+        job: DataLoader[int, Job | None] = Loader(load_fn=ds.jobs.get_many)
+        candidate: DataLoader[str, Candidate | None] = Loader(load_fn=ds.candidates.get_many)
 
         # Matching needs the parents' profiles or skills: the parents are already in the
         # loaders' caches (the list that holds them was loaded or primed through them).
@@ -117,18 +142,18 @@ class Loaders:
             return await apps.for_candidates(ids, a.filter, a.first)
 
         return cls(
-            company=DataLoader(load_fn=ds.companies.get_many),
-            company_by_slug=DataLoader(load_fn=ds.companies.get_many_by_slug),
+            company=Loader(load_fn=ds.companies.get_many),
+            company_by_slug=Loader(load_fn=ds.companies.get_many_by_slug),
             job=job,
-            application=DataLoader(load_fn=apps.get_many),
+            application=Loader(load_fn=apps.get_many),
             candidate=candidate,
-            jobs_of_company=DataLoader(load_fn=grouped(jobs_of_companies)),
-            applications_of_job=DataLoader(load_fn=grouped(applications_of_jobs)),
-            applications_of_candidate=DataLoader(load_fn=grouped(applications_of_candidates)),
-            application_count_of_job=DataLoader(load_fn=grouped(apps.count_for_jobs)),
-            application_count_of_candidate=DataLoader(load_fn=grouped(apps.count_for_candidates)),
-            matching_jobs=DataLoader(load_fn=grouped(matching_jobs)),
-            matching_candidates=DataLoader(load_fn=grouped(matching_candidates)),
+            jobs_of_company=Loader(load_fn=grouped(jobs_of_companies)),
+            applications_of_job=Loader(load_fn=grouped(applications_of_jobs)),
+            applications_of_candidate=Loader(load_fn=grouped(applications_of_candidates)),
+            application_count_of_job=Loader(load_fn=grouped(apps.count_for_jobs)),
+            application_count_of_candidate=Loader(load_fn=grouped(apps.count_for_candidates)),
+            matching_jobs=Loader(load_fn=grouped(matching_jobs)),
+            matching_candidates=Loader(load_fn=grouped(matching_candidates)),
         )
 
     def prime_jobs(self, jobs: Sequence[Job]) -> None:

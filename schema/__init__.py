@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
+from schema.fastpath import PlannedExecutionContext
+from schema.limits import DocumentCache, QueryLimits
 from schema.query import Query
 from schema.roundtrips import ExposedRoundTripCounter, RoundTripCounter
+from schema.types.node import PrefetchedResolver
 
 
 class HireGraphSchema(strawberry.Schema):
@@ -21,18 +24,39 @@ class HireGraphSchema(strawberry.Schema):
         return None
 
 
+# Edges whose value the expander stores per response key on the parent object. Strawberry
+# would build an Info and convert the arguments for every item; the expander already
+# used the arguments, so graphql-core calls this one-line lookup directly.
+PREFETCHED_EDGES = {
+    "Job": ("applications", "matchingCandidates"),
+    "Company": ("jobs",),
+    "Candidate": ("applications", "matchingJobs"),
+}
+
+
+def _install_prefetched_resolvers(schema: strawberry.Schema) -> None:
+    for type_name, fields in PREFETCHED_EDGES.items():
+        graphql_type = schema._schema.type_map[type_name]
+        for field_name in fields:
+            graphql_type.fields[field_name].resolve = PrefetchedResolver()  # type: ignore[attr-defined]
+
+
 def build_schema(*, expose_round_trips: bool = False) -> strawberry.Schema:
     """The schema; `expose_round_trips` adds `extensions.roundTrips` to every response."""
     counter = ExposedRoundTripCounter if expose_round_trips else RoundTripCounter
-    return HireGraphSchema(
+    schema = HireGraphSchema(
         query=Query,
+        execution_context_class=PlannedExecutionContext,
         extensions=[
             counter,
             ErrorCodes,
-            lambda: QueryDepthLimiter(max_depth=12),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
+            QueryLimits,
+            lambda: DocumentCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ],
     )
+    _install_prefetched_resolvers(schema)
+    return schema
 
 
 def sdl() -> str:

@@ -60,6 +60,10 @@ def _with_code(error: GraphQLError) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        context = self.execution_context
+        # Parse and validation errors may reach the response through either list.
+        if context.pre_execution_errors:
+            context.pre_execution_errors[:] = [_with_code(e) for e in context.pre_execution_errors]
+        result = context.result
         if result is not None and result.errors:
-            result.errors = [_with_code(e) for e in result.errors]
+            result.errors[:] = [_with_code(e) for e in result.errors]

@@ -1,36 +1,22 @@
-"""Count real round trips: SQL statements on an engine, commands on a Mongo client."""
+"""Count real round trips: the adapters' own statement counter, commands on a Mongo client."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 from pymongo import monitoring
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from datasources import roundtrips
+from datasources.roundtrips import RoundTrips
 
 _IGNORED_MONGO = {"hello", "isMaster", "ismaster", "ping", "endSessions", "saslStart"}
 
 
-@dataclass
-class SqlLog:
-    statements: list[str] = field(default_factory=list)
-
-
 @contextmanager
-def sql_statements(engine: AsyncEngine) -> Iterator[SqlLog]:
-    log = SqlLog()
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        log.statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield log
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)
+def statements() -> Iterator[RoundTrips]:
+    """Count the round trips the adapters make inside the block (their own counter)."""
+    yield roundtrips.begin()
 
 
 class MongoCommands(monitoring.CommandListener):

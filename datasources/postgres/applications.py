@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, true
 
 from datasources.postgres.reader import PgReader, parent_ids, per_parent
 from datasources.postgres.rows import application_from_row
@@ -14,6 +14,13 @@ from domain.queries import ApplicationFilter, Page
 from domain.records import Application
 
 K = TypeVar("K", bound=Hashable)
+_BY_IDS = "SELECT * FROM applications WHERE id = ANY($1::bigint[])"
+_COUNT = """SELECT {col} AS pid, count(*) AS n FROM applications
+WHERE {col} = ANY($1::{typ}[]) AND ($2::application_status[] IS NULL
+      OR status = ANY($2::application_status[]))
+GROUP BY {col}"""
+_COUNT_BY_JOB = _COUNT.format(col="job_id", typ="bigint")
+_COUNT_BY_CANDIDATE = _COUNT.format(col="candidate_id", typ="text")
 _ORDER = [applications.c.applied_at.desc(), applications.c.id.desc()]
 
 
@@ -25,7 +32,7 @@ def _conditions(f: ApplicationFilter) -> ColumnElement[bool]:
 
 class PgApplicationRepository(PgReader):
     async def get_many(self, ids: Sequence[int]) -> list[Application | None]:
-        rows = await self._rows(select(applications).where(applications.c.id.in_(list(ids))))
+        rows = await self._fetch(_BY_IDS, list(ids))
         by_id = {r["id"]: application_from_row(r) for r in rows}
         return [by_id.get(i) for i in ids]
 
@@ -67,10 +74,7 @@ class PgApplicationRepository(PgReader):
     async def _counts(
         self, keys: Sequence[K], column: ColumnElement[Any], f: ApplicationFilter
     ) -> dict[K, int]:
-        stmt = (
-            select(column.label("pid"), func.count().label("n"))
-            .where(column.in_(list(keys)), _conditions(f))
-            .group_by(column)
-        )
-        counts = {r["pid"]: int(r["n"]) for r in await self._rows(stmt)}
+        sql = _COUNT_BY_JOB if column is applications.c.job_id else _COUNT_BY_CANDIDATE
+        statuses = None if f.statuses is None else [s.value for s in f.statuses]
+        counts = {r["pid"]: int(r["n"]) for r in await self._fetch(sql, list(keys), statuses)}
         return {k: counts.get(k, 0) for k in keys}

@@ -20,6 +20,9 @@ from domain.queries import (
 )
 from domain.records import Company
 
+_BY_IDS = "SELECT * FROM companies WHERE id = ANY($1::bigint[])"
+_BY_SLUGS = "SELECT * FROM companies WHERE slug = ANY($1::text[])"
+
 
 def _conditions(f: CompanyFilter) -> ColumnElement[bool]:
     conds: list[ColumnElement[bool]] = []
@@ -42,12 +45,12 @@ def _keyset(order: CompanyOrder) -> Keyset:
 
 class PgCompanyRepository(PgReader):
     async def get_many(self, ids: Sequence[int]) -> list[Company | None]:
-        rows = await self._rows(select(companies).where(companies.c.id.in_(list(ids))))
+        rows = await self._fetch(_BY_IDS, list(ids))
         by_id = {r["id"]: company_from_row(r) for r in rows}
         return [by_id.get(i) for i in ids]
 
     async def get_many_by_slug(self, slugs: Sequence[str]) -> list[Company | None]:
-        rows = await self._rows(select(companies).where(companies.c.slug.in_(list(slugs))))
+        rows = await self._fetch(_BY_SLUGS, list(slugs))
         by_slug = {r["slug"]: company_from_row(r) for r in rows}
         return [by_slug.get(s) for s in slugs]
 

@@ -9,14 +9,25 @@ import orjson
 from sqlalchemy import func, select, text
 
 from datasources.postgres.job_sql import job_conditions, job_keyset
+from datasources.postgres.keyset import Keyset
 from datasources.postgres.reader import PgReader, parent_ids, per_parent
 from datasources.postgres.rows import job_from_row
 from datasources.postgres.tables import jobs
-from domain.queries import JobFilter, JobOrder, Page, PageRequest
+from domain.enums import JobStatus
+from domain.queries import Direction, JobFilter, JobOrder, JobOrderField, Page, PageRequest
 from domain.records import Job
 
 JOB_COLUMNS = [c for c in jobs.c if c.name != "search"]
 _COLUMN_LIST = ", ".join(f"j.{c.name}" for c in JOB_COLUMNS)
+_BY_IDS = f"SELECT {_COLUMN_LIST} FROM jobs j WHERE j.id = ANY($1::bigint[])"  # noqa: S608
+# One status (the board is OPEN): `status = $1` keeps ix_jobs_status_posted_id in the generic
+# plan that a prepared statement settles on; `= ANY($1)` there plans a scan and a sort.
+_BOARD = f"""SELECT {_COLUMN_LIST} FROM jobs j WHERE j.status = $1::job_status {{after}}
+ORDER BY j.posted_at {{d}}, j.id {{d}} LIMIT $2"""  # noqa: S608
+_BOARD_DESC = _BOARD.format(after="", d="DESC")
+_BOARD_ASC = _BOARD.format(after="", d="ASC")
+_BOARD_AFTER_DESC = _BOARD.format(after="AND (j.posted_at, j.id) < ($3, $4)", d="DESC")
+_BOARD_AFTER_ASC = _BOARD.format(after="AND (j.posted_at, j.id) > ($3, $4)", d="ASC")
 
 # Open jobs ranked for each candidate: shared skills dominate, then remote and place fit.
 # The GIN index on skills finds the candidates' jobs (`&&`); one statement for all of them.
@@ -40,11 +51,13 @@ CROSS JOIN LATERAL (
 
 class PgJobRepository(PgReader):
     async def get_many(self, ids: Sequence[int]) -> list[Job | None]:
-        rows = await self._rows(select(*JOB_COLUMNS).where(jobs.c.id.in_(list(ids))))
+        rows = await self._fetch(_BY_IDS, list(ids))
         by_id = {r["id"]: job_from_row(r) for r in rows}
         return [by_id.get(i) for i in ids]
 
     async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+        if _is_board(f, order):
+            return await self._board(f, order, page)
         ks = job_keyset(order, f)
         keys = [e.label(f"k{i}") for i, e in enumerate(ks.exprs)]
         stmt = ks.apply(select(*JOB_COLUMNS, *keys).where(job_conditions(f)), page)
@@ -81,6 +94,29 @@ class PgJobRepository(PgReader):
         for r in rows:
             found[r["pid"]].append(job_from_row(r))
         return found
+
+    async def _board(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+        """The unfiltered board, newest or oldest first: fixed SQL, prepared once."""
+        desc = (order.direction is Direction.DESC) != page.backward
+        (status,) = f.statuses
+        if page.after is None:
+            sql = _BOARD_DESC if desc else _BOARD_ASC
+            rows = await self._fetch(sql, status.value, page.size + 1)
+        else:
+            sql = _BOARD_AFTER_DESC if desc else _BOARD_AFTER_ASC
+            rows = await self._fetch(sql, status.value, page.size + 1, *page.after)
+        keyset = Keyset([jobs.c.posted_at, jobs.c.id], order.direction is Direction.DESC)
+        items = [job_from_row(r) for r in rows]
+        return keyset.finish(items, [(j.posted_at, j.id) for j in items], page)
+
+
+def _is_board(f: JobFilter, order: JobOrder) -> bool:
+    return (
+        order.field is JobOrderField.POSTED_AT
+        and len(f.statuses) == 1
+        and JobStatus.DRAFT not in f.statuses
+        and f == JobFilter(statuses=f.statuses)
+    )
 
 
 def _page(rows: list[Any], limit: int) -> Page[Job]:

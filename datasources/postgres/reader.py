@@ -1,28 +1,72 @@
-"""Shared plumbing for the PostgreSQL read adapters.
+"""Shared plumbing for the PostgreSQL read adapters: an asyncpg pool, statements counted.
 
-Each call takes one short connection from the pool, so concurrent resolvers never share
-a connection, and each batch method is exactly one statement (one round trip).
+Reads go straight to an asyncpg pool: hot statements are fixed SQL (prepared once per
+connection by asyncpg's statement cache) and dynamic ones (filters, orders) are built
+with SQLAlchemy Core and compiled to the same `$n` parameter form. Every value is a bound
+parameter. The pool runs in autocommit, so a read is one round trip, and each call
+takes its own connection, so concurrent resolvers never share one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Executable, Select, func, literal, select, true
+import asyncpg
+from sqlalchemy import ClauseElement, ColumnElement, Select, func, literal, select, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import BigInteger, String, TypeEngine
+
+from datasources import roundtrips
+
+_DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+
+def compile_statement(stmt: ClauseElement) -> tuple[str, list[Any]]:
+    """SQL text with `$n` placeholders and the positional values, for asyncpg."""
+    compiled = cast(
+        SQLCompiler,
+        stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True}),
+    )
+    params = compiled.construct_params() or {}
+    return compiled.string, [params[name] for name in compiled.positiontup or ()]
+
+
+async def create_pool(
+    dsn: str, *, max_size: int, acquire_timeout: float, statement_timeout_ms: int
+) -> asyncpg.Pool:
+    # min_size=0: the gateway starts (and reports not ready) while Postgres is down.
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=max_size,
+        timeout=acquire_timeout,
+        server_settings={
+            "statement_timeout": str(statement_timeout_ms),
+            "application_name": "hiregraph",
+        },
+    )
+    return pool
 
 
 class PgReader:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
 
-    async def _rows(self, stmt: Executable) -> list[Any]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(stmt)
-            return list(result.mappings())
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        counter = roundtrips.current()
+        if counter is not None:
+            counter.postgres += 1
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return rows
+
+    async def _rows(self, stmt: ClauseElement) -> list[asyncpg.Record]:
+        sql, args = compile_statement(stmt)
+        return await self._fetch(sql, *args)
 
 
 def parent_ids(ids: Sequence[int] | Sequence[str], string: bool = False) -> Any:

@@ -72,7 +72,8 @@ async def test_nodes_batch_per_type(http: httpx.AsyncClient) -> None:
     board = await gql(http, "{ jobs(first: 30) { edges { node { id company { id } } } } }")
     ids = [e["node"]["id"] for e in board["data"]["jobs"]["edges"]]
     ids += [e["node"]["company"]["id"] for e in board["data"]["jobs"]["edges"]]
-    query = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Job { title } ... on Company { name } } }"
+    query = """query($ids: [ID!]!) {
+        nodes(ids: $ids) { id ... on Job { title } ... on Company { name } } }"""
     body = await gql(http, query, ids=ids)
     assert [n["id"] for n in body["data"]["nodes"]] == ids
     assert body["extensions"]["roundTrips"] == {"postgres": 2, "mongo": 0}
@@ -152,7 +153,8 @@ async def test_hostile_strings_are_just_strings(http: httpx.AsyncClient) -> None
 async def test_backward_paging_mirrors_forward(http: httpx.AsyncClient) -> None:
     query = """query($first: Int, $after: String, $last: Int, $before: String) {
         jobs(first: $first, after: $after, last: $last, before: $before) {
-          edges { node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+          edges { node { id } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
     first = (await gql(http, query, first=10))["data"]["jobs"]
     second = (await gql(http, query, first=10, after=first["pageInfo"]["endCursor"]))["data"][
         "jobs"

@@ -90,7 +90,8 @@ def _person(i: int, skills: list[tuple[str, int]], **over: Any) -> dict[str, Any
 
 async def _seed_people(mongo_db: Any) -> None:
     await mongo_db[CANDIDATES].insert_many([
-        _person(1, [("python", 5), ("kafka", 3)], name="Asha Rao", search_terms=["asha", "rao", "backend"]),
+        _person(1, [("python", 5), ("kafka", 3)], name="Asha Rao",
+                search_terms=["asha", "rao", "backend"]),
         _person(2, [("python", 2)], name="Ravi Kumar", search_terms=["ravi", "kumar"],
                 location={"city": "Pune", "country": "IN"}, years_experience=9),
         _person(3, [("go", 4), ("kafka", 5)], name="Mei Lin", search_terms=["mei", "lin"],

@@ -7,22 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from datasources.postgres.engine import asyncpg_dsn, create_engine
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
+from datasources.postgres.engine import asyncpg_dsn
 from datasources.postgres.jobs import PgJobRepository
+from datasources.postgres.reader import create_pool
 from domain.enums import ApplicationStatus, JobStatus
 from domain.queries import ApplicationFilter, JobFilter, JobOrder, PageRequest
-from tests.roundtrips import sql_statements
+from tests.roundtrips import statements
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
     conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
         await conn.executemany(
@@ -42,28 +42,27 @@ async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
         )
     finally:
         await conn.close()
-    eng = create_engine(
-        pg_url, pool_size=2, max_overflow=0, pool_timeout=5, connect_timeout=5,
-        statement_timeout_ms=5000,
-    )  # fmt: skip
-    yield eng
-    await eng.dispose()
+    pool = await create_pool(
+        asyncpg_dsn(pg_url), max_size=2, acquire_timeout=5, statement_timeout_ms=5000
+    )
+    yield pool
+    await pool.close()
 
 
-async def test_get_many_keeps_key_order_with_none_for_missing(engine: AsyncEngine) -> None:
+async def test_get_many_keeps_key_order_with_none_for_missing(engine: asyncpg.Pool) -> None:
     repo = PgCompanyRepository(engine)
-    with sql_statements(engine) as log:
+    with statements() as log:
         got = await repo.get_many([3, 99, 1, 3])
     assert [c.slug if c else None for c in got] == ["co-3", None, "co-1", "co-3"]
-    assert len(log.statements) == 1
+    assert log.postgres == 1
 
 
-async def test_get_many_by_slug(engine: AsyncEngine) -> None:
+async def test_get_many_by_slug(engine: asyncpg.Pool) -> None:
     got = await PgCompanyRepository(engine).get_many_by_slug(["co-2", "nope", "' OR 1=1 --"])
     assert [c.id if c else None for c in got] == [2, None, None]
 
 
-async def test_open_page_is_keyset_paged_with_unique_tie_breaker(engine: AsyncEngine) -> None:
+async def test_open_page_is_keyset_paged_with_unique_tie_breaker(engine: asyncpg.Pool) -> None:
     repo = PgJobRepository(engine)
     seen: list[int] = []
     after = None
@@ -79,7 +78,7 @@ async def test_open_page_is_keyset_paged_with_unique_tie_breaker(engine: AsyncEn
     assert len(seen) == len(set(seen)) == 36
 
 
-async def test_jobs_get_many_maps_rows_to_records(engine: AsyncEngine) -> None:
+async def test_jobs_get_many_maps_rows_to_records(engine: asyncpg.Pool) -> None:
     (job, missing) = await PgJobRepository(engine).get_many([10, 404])
     assert missing is None
     assert job is not None
@@ -88,7 +87,7 @@ async def test_jobs_get_many_maps_rows_to_records(engine: AsyncEngine) -> None:
     assert job.skills == ()
 
 
-async def test_backward_page_ends_where_the_forward_one_started(engine: AsyncEngine) -> None:
+async def test_backward_page_ends_where_the_forward_one_started(engine: asyncpg.Pool) -> None:
     repo = PgJobRepository(engine)
     forward = await repo.search(JobFilter(), JobOrder(), PageRequest(10))
     second = await repo.search(JobFilter(), JobOrder(), PageRequest(5, forward.keys[-1]))
@@ -98,11 +97,11 @@ async def test_backward_page_ends_where_the_forward_one_started(engine: AsyncEng
     assert back.has_next_page
 
 
-async def test_per_company_pages_are_one_statement(engine: AsyncEngine) -> None:
+async def test_per_company_pages_are_one_statement(engine: asyncpg.Pool) -> None:
     repo = PgJobRepository(engine)
-    with sql_statements(engine) as log:
+    with statements() as log:
         pages = await repo.for_companies([1, 2, 3, 404], JobFilter(), 2)
-    assert len(log.statements) == 1
+    assert log.postgres == 1
     assert set(pages) == {1, 2, 3, 404}
     assert pages[404].items == []
     for company_id in (1, 2, 3):
@@ -113,7 +112,7 @@ async def test_per_company_pages_are_one_statement(engine: AsyncEngine) -> None:
         assert [k for k in page.keys] == sorted(page.keys, reverse=True)
 
 
-async def test_applications_per_job_and_counts(engine: AsyncEngine, pg_url: str) -> None:
+async def test_applications_per_job_and_counts(engine: asyncpg.Pool, pg_url: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
         await conn.executemany(
@@ -125,12 +124,12 @@ async def test_applications_per_job_and_counts(engine: AsyncEngine, pg_url: str)
     finally:
         await conn.close()
     repo = PgApplicationRepository(engine)
-    with sql_statements(engine) as log:
+    with statements() as log:
         pages = await repo.for_jobs([1, 2, 3], ApplicationFilter(), 4)
         counts = await repo.count_for_jobs([1, 2, 3, 9], ApplicationFilter())
         hired = await repo.count_for_jobs([1, 2, 3], ApplicationFilter((ApplicationStatus.HIRED,)))
         mine = await repo.for_candidates([f"{4:024x}", "0" * 24], ApplicationFilter(), 5)
-    assert len(log.statements) == 4
+    assert log.postgres == 4
     assert counts == {1: 10, 2: 10, 3: 10, 9: 0}
     assert sum(hired.values()) == 7
     assert all(len(p.items) == 4 and p.has_next_page for p in pages.values())
@@ -142,7 +141,7 @@ async def test_applications_per_job_and_counts(engine: AsyncEngine, pg_url: str)
     assert mine["0" * 24].items == []
 
 
-async def test_matching_jobs_rank_by_shared_skills(engine: AsyncEngine, pg_url: str) -> None:
+async def test_matching_jobs_rank_by_shared_skills(engine: asyncpg.Pool, pg_url: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
         await conn.execute("UPDATE jobs SET skills = ARRAY['python','kafka'] WHERE id = 1")
@@ -154,8 +153,8 @@ async def test_matching_jobs_rank_by_shared_skills(engine: AsyncEngine, pg_url: 
         {"pid": "a", "skills": ["python", "kafka"], "remote": True, "cities": [], "country": "IN"},
         {"pid": "b", "skills": ["rust"], "remote": False, "cities": [], "country": None},
     ]
-    with sql_statements(engine) as log:
+    with statements() as log:
         found = await PgJobRepository(engine).matching_for(profiles, 5)
-    assert len(log.statements) == 1
+    assert log.postgres == 1
     assert [j.id for j in found["a"]] == [1, 2]
     assert found["b"] == []

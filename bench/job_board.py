@@ -1,0 +1,158 @@
+"""Job-board benchmark: HireGraph against a naive N+1 Strawberry variant, in one run.
+
+Both variants run as one uvicorn worker over the same stores and answer the same
+operation; wrk drives them in alternating rounds so machine noise hits both alike.
+
+    uv run --extra embedded python bench/job_board.py [--duration 15] [--rounds 3]
+
+Unset --*-url options start embedded stores under --data-dir, migrated and seeded with
+`medium` on first use (about a minute), and kept for the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gateway import provision  # noqa: E402
+from gateway.embedded import EmbeddedStores, free_port  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+
+QUERY = """query JobBoard { jobs(first: 50, orderBy: POSTED_AT_DESC) { edges { node {
+  title location salary { min { amount currency } max { amount currency } }
+  company { name industry } applications { totalCount } } } } }"""
+VARIANTS = {"hiregraph": "bench.apps:hiregraph_app", "naive N+1": "bench.apps:naive_app"}
+
+
+def fail(message: str) -> NoReturn:
+    raise SystemExit(f"error: {message}")
+
+
+@contextmanager
+def stores(args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    urls = {"postgres": args.pg_url, "mongo": args.mongo_url, "redis": args.redis_url}
+    embedded = EmbeddedStores(Path(args.data_dir), [s for s, u in urls.items() if not u])
+    with embedded:
+        urls = {**{s: u for s, u in urls.items() if u}, **embedded.urls}
+        settings = Settings(
+            postgres_url=urls["postgres"], mongo_url=urls["mongo"], redis_url=urls["redis"]
+        )
+        provision.migrate_or_fail(settings, fail)
+        if provision.is_empty(settings):
+            provision.seed_or_fail(settings, args.scale, 42, False, fail, progress=True)
+        yield {f"HIREGRAPH_{s.upper()}_URL": u for s, u in urls.items()}
+
+
+@contextmanager
+def server(app: str, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "1", "--no-access-log",
+           "--log-level", "warning"]  # fmt: skip
+    full_env = {**os.environ, **env, "HIREGRAPH_EXPOSE_ROUND_TRIPS": "true"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f"{url}/graphql"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def check(url: str) -> dict[str, int]:
+    body = httpx.post(url, json={"query": QUERY}, timeout=30).json()
+    if body.get("errors") or len(body["data"]["jobs"]["edges"]) != 50:
+        fail(f"{url} answered wrongly: {str(body)[:300]}")
+    trips: dict[str, int] = body["extensions"]["roundTrips"]
+    return trips
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, body_file: str, seconds: int, connections: int) -> dict[str, float]:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
+           "-s", str(ROOT / "bench" / "post.lua"), url, "--", body_file]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        fail(f"wrk saw errors:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {
+        p: float(v) * _UNITS[u] for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", out)
+    }
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(ROOT / ".hiregraph-bench"))
+    parser.add_argument("--scale", default="medium", choices=["small", "medium", "large"])
+    parser.add_argument("--pg-url")
+    parser.add_argument("--mongo-url")
+    parser.add_argument("--redis-url")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per round")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"query": QUERY}, f)
+    results: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
+    trips: dict[str, dict[str, int]] = {}
+    with (
+        stores(args) as env,
+        server(VARIANTS["hiregraph"], env) as fast,
+        server(VARIANTS["naive N+1"], env) as slow,
+    ):
+        urls = {"hiregraph": fast, "naive N+1": slow}
+        for name, url in urls.items():
+            trips[name] = check(url)
+            wrk(url, f.name, 3, args.connections)  # warm-up
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                results[name].append(wrk(url, f.name, args.duration, args.connections))
+    report(results, trips, args)
+
+
+def report(results: dict[str, list[dict[str, float]]], trips: dict[str, Any], args: Any) -> None:
+    print(f"\njob board (50 jobs), 1 worker each, wrk -c{args.connections}, "
+          f"{args.rounds} x {args.duration}s rounds, alternating; median of rounds")  # fmt: skip
+    print(f"{'variant':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  round trips/request")
+    summary = {}
+    for name, rounds in results.items():
+        med = {k: statistics.median(r[k] for r in rounds) for k in ("rps", "p50_ms", "p99_ms")}
+        summary[name] = {**med, "rounds": rounds, "round_trips": trips[name]}
+        print(f"{name:<12} {med['rps']:>8.1f} {med['p50_ms']:>8.1f} {med['p99_ms']:>8.1f}  "
+              f"{trips[name]}")  # fmt: skip
+    ratio = summary["hiregraph"]["rps"] / summary["naive N+1"]["rps"]
+    print(f"ratio hiregraph / naive: {ratio:.2f}x")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (out / f"job_board-{stamp}.json").write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

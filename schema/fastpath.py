@@ -1,0 +1,187 @@
+"""Planned completion: graphql-core's object completion, compiled per selection set.
+
+graphql-core completes every field of every object on its own: it builds a resolve
+info, calls the resolver, checks for awaitables, then completes the value. For objects
+whose fields are plain attribute reads (everything below a list here: the expander has
+already attached every edge), that work is the whole cost of a page.
+
+This execution context compiles, once per (object type, selection set) in an
+operation, a plan: for each response key, a getter and a completer for the field's
+type. Completing an object is then a loop over the plan. Anything the plan does not
+cover (resolvers with arguments or `info`, abstract types, deferred fragments,
+middleware) keeps graphql-core's path, and so does any object whose values would need
+an error (a null in a non-null position): the plan bails out and graphql-core
+completes that object again, producing the exact error and null-bubbling it would
+have. Getters are attribute reads without side effects, so a second pass is safe.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.types.node import PrefetchedResolver
+
+Getter = Callable[[Any], Any]
+Completer = Callable[[Any], Any]
+_DEFINITION = "strawberry-definition"
+
+
+class _Bail(Exception):
+    """The plan cannot complete this value; graphql-core's path will."""
+
+
+class _Plan:
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, Getter, Completer]] = []
+
+    def complete(self, source: Any) -> dict[str, Any]:
+        return {key: complete(get(source)) for key, get, complete in self.steps}
+
+
+class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # None marks a selection set the plan does not cover (graphql-core completes it).
+        self._plans: dict[tuple[str, int], _Plan | None] = {}
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        middleware = self.middleware_manager
+        # Resolver middleware must see every field, so its presence disables plans.
+        plan = (
+            None
+            if middleware and middleware.middlewares
+            else self._plan(return_type, field_details_list)
+        )
+        if plan is not None:
+            try:
+                return plan.complete(result)
+            except Exception:  # noqa: S110 (graphql-core redoes it and reports the error)
+                pass
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _plan(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        key = (object_type.name, id(field_details_list))
+        if key in self._plans:
+            return self._plans[key]
+        self._plans[key] = None  # also guards against recursion while building
+        plan = self._build(object_type, field_details_list)
+        self._plans[key] = plan
+        return plan
+
+    def _build(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        grouped, deferred, _ = self.collect_subfields(object_type, field_details_list)
+        if deferred:
+            return None
+        plan = _Plan()
+        for response_key, details in grouped.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                plan.steps.append((response_key, _constant(object_type.name), _identity))
+                continue
+            field_def = object_type.fields.get(name)
+            getter = _getter(field_def, response_key) if field_def else None
+            completer = self._completer(field_def.type, details) if field_def else None
+            if getter is None or completer is None:
+                return None
+            plan.steps.append((response_key, getter, completer))
+        return plan
+
+    def _completer(self, gql_type: GraphQLOutputType, details: Any) -> Completer | None:
+        if isinstance(gql_type, GraphQLNonNull):
+            inner = self._completer(gql_type.of_type, details)
+            return None if inner is None else _non_null(inner)
+        if isinstance(gql_type, GraphQLList):
+            inner = self._completer(gql_type.of_type, details)
+            return None if inner is None else _list(inner)
+        if isinstance(gql_type, GraphQLScalarType | GraphQLEnumType):
+            return _leaf(gql_type.serialize)
+        if isinstance(gql_type, GraphQLObjectType):
+            plan = self._plan(gql_type, details)
+            return None if plan is None else _nullable(plan.complete)
+        return None  # interfaces and unions need type resolution
+
+
+def _constant(value: str) -> Getter:
+    def get(_source: Any) -> str:
+        return value
+
+    return get
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _leaf(serialize: Callable[[Any], Any]) -> Completer:
+    def complete(value: Any) -> Any:
+        return None if value is None else serialize(value)
+
+    return complete
+
+
+def _nullable(inner: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        return None if value is None else inner(value)
+
+    return complete
+
+
+def _non_null(inner: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            raise _Bail
+        result = inner(value)
+        if result is None:
+            raise _Bail
+        return result
+
+    return complete
+
+
+def _list(inner: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        return None if value is None else [inner(item) for item in value]
+
+    return complete
+
+
+def _getter(field_def: Any, response_key: str) -> Getter | None:
+    if isinstance(field_def.resolve, PrefetchedResolver):
+        return field_def.resolve.getter(response_key)
+    definition = (field_def.extensions or {}).get(_DEFINITION)
+    if definition is None or definition.arguments or definition.permission_classes:
+        return None
+    if definition.extensions:
+        return None
+    if definition.base_resolver is None:
+        return attrgetter(definition.python_name)
+    func = definition.base_resolver.wrapped_func
+    # A method that only reads `self` (e.g. an edge's cursor) is a getter too.
+    if not inspect.iscoroutinefunction(func) and len(inspect.signature(func).parameters) == 1:
+        return func  # type: ignore[no-any-return]
+    return None
