@@ -41,12 +41,16 @@ def _install_prefetched_resolvers(schema: strawberry.Schema) -> None:
             graphql_type.fields[field_name].resolve = PrefetchedResolver()  # type: ignore[attr-defined]
 
 
-def build_schema(*, expose_round_trips: bool = False) -> strawberry.Schema:
-    """The schema; `expose_round_trips` adds `extensions.roundTrips` to every response."""
+def build_schema(*, expose_round_trips: bool = False, planned: bool = True) -> strawberry.Schema:
+    """The schema.
+
+    `expose_round_trips` adds `extensions.roundTrips` to every response; `planned=False`
+    leaves every object to graphql-core's own completion (for comparison and diagnosis).
+    """
     counter = ExposedRoundTripCounter if expose_round_trips else RoundTripCounter
     schema = HireGraphSchema(
         query=Query,
-        execution_context_class=PlannedExecutionContext,
+        execution_context_class=PlannedExecutionContext if planned else None,
         extensions=[
             counter,
             ErrorCodes,
