@@ -22,7 +22,8 @@ QUERIES = [
            } } } } } } }""",
     """fragment J on Job { title company { ...C } }
        fragment C on Company { slug jobs(first: 2) { edges { node { ...on Job { id title } } } } }
-       { a: jobs(first: 3) { edges { node { ...J } } } b: jobs(first: 1) { edges { node { id } } } }""",
+       { a: jobs(first: 3) { edges { node { ...J } } }
+         b: jobs(first: 1) { edges { node { id } } } }""",
     """query($id: ID!) { node(id: $id) { __typename id ... on Job { title applications {
          totalCount } } } }""",
 ]
