@@ -14,7 +14,7 @@ import strawberry
 from domain.queries import ApplicationFilter, JobFilter, JobOrder, PageRequest
 from domain.records import Job
 from resolvers.context import Context
-from schema.roundtrips import ExposedRoundTripCounter
+from schema.operation import GatewayOperationWithRoundTrips
 
 Info = strawberry.Info[Context, None]
 
@@ -108,4 +108,4 @@ class NaiveQuery:
 
 
 def naive_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=NaiveQuery, extensions=[ExposedRoundTripCounter])
+    return strawberry.Schema(query=NaiveQuery, extensions=[GatewayOperationWithRoundTrips])

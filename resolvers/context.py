@@ -14,4 +14,4 @@ class Context(BaseContext):
     def __init__(self, datasources: Datasources) -> None:
         super().__init__()
         self.datasources = datasources
-        self.loaders = Loaders.create(datasources)
+        self.loaders = Loaders(datasources)

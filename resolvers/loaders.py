@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar, cast
+from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -92,69 +93,90 @@ def _profile(c: Candidate) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    company: DataLoader[int, Company | None]
-    company_by_slug: DataLoader[str, Company | None]
-    job: DataLoader[int, Job | None]
-    application: DataLoader[int, Application | None]
-    candidate: DataLoader[str, Candidate | None]
-    jobs_of_company: DataLoader[tuple[int, JobsArgs], Page[Job]]
-    applications_of_job: DataLoader[tuple[int, ApplicationsArgs], Page[Application]]
-    applications_of_candidate: DataLoader[tuple[str, ApplicationsArgs], Page[Application]]
-    application_count_of_job: DataLoader[tuple[int, ApplicationFilter], int]
-    application_count_of_candidate: DataLoader[tuple[str, ApplicationFilter], int]
-    matching_jobs: DataLoader[tuple[str, int], list[Job]]
-    matching_candidates: DataLoader[tuple[int, int], list[Candidate]]
+    """The request's loaders, each built on first use (most operations need a few)."""
 
-    @classmethod
-    def create(cls, ds: Datasources) -> Self:
-        apps = ds.applications
-        job: DataLoader[int, Job | None] = Loader(load_fn=ds.jobs.get_many)
-        candidate: DataLoader[str, Candidate | None] = Loader(load_fn=ds.candidates.get_many)
+    def __init__(self, ds: Datasources) -> None:
+        self._ds = ds
 
-        # Matching needs the parents' profiles or skills: the parents are already in the
-        # loaders' caches (the list that holds them was loaded or primed through them).
-        async def matching_jobs(ids: list[str], first: int) -> dict[str, list[Job]]:
-            profiles = [_profile(c) for c in await candidate.load_many(ids) if c is not None]
-            found = await ds.jobs.matching_for(profiles, first)
-            return {i: found.get(i, []) for i in ids}
+    @cached_property
+    def company(self) -> Loader[int, Company | None]:
+        return Loader(load_fn=self._ds.companies.get_many)
 
-        async def matching_candidates(ids: list[int], first: int) -> dict[int, list[Candidate]]:
-            jobs = [j for j in await job.load_many(ids) if j is not None]
-            found = await ds.candidates.matching_for([(j.id, j.skills) for j in jobs], first)
-            # One batch for every job's matches; profiles already loaded are cache hits.
-            wanted = list(dict.fromkeys(c for cids in found.values() for c in cids))
-            profiles = dict(zip(wanted, await candidate.load_many(wanted), strict=True))
-            return {i: [p for c in found.get(i, []) if (p := profiles[c]) is not None] for i in ids}
+    @cached_property
+    def company_by_slug(self) -> Loader[str, Company | None]:
+        return Loader(load_fn=self._ds.companies.get_many_by_slug)
 
-        async def jobs_of_companies(ids: list[int], a: JobsArgs) -> dict[int, Page[Job]]:
-            return await ds.jobs.for_companies(ids, a.filter, a.first)
+    @cached_property
+    def job(self) -> Loader[int, Job | None]:
+        return Loader(load_fn=self._ds.jobs.get_many)
 
-        async def applications_of_jobs(
-            ids: list[int], a: ApplicationsArgs
-        ) -> dict[int, Page[Application]]:
-            return await apps.for_jobs(ids, a.filter, a.first)
+    @cached_property
+    def application(self) -> Loader[int, Application | None]:
+        return Loader(load_fn=self._ds.applications.get_many)
 
-        async def applications_of_candidates(
-            ids: list[str], a: ApplicationsArgs
-        ) -> dict[str, Page[Application]]:
-            return await apps.for_candidates(ids, a.filter, a.first)
+    @cached_property
+    def candidate(self) -> Loader[str, Candidate | None]:
+        return Loader(load_fn=self._ds.candidates.get_many)
 
-        return cls(
-            company=Loader(load_fn=ds.companies.get_many),
-            company_by_slug=Loader(load_fn=ds.companies.get_many_by_slug),
-            job=job,
-            application=Loader(load_fn=apps.get_many),
-            candidate=candidate,
-            jobs_of_company=Loader(load_fn=grouped(jobs_of_companies)),
-            applications_of_job=Loader(load_fn=grouped(applications_of_jobs)),
-            applications_of_candidate=Loader(load_fn=grouped(applications_of_candidates)),
-            application_count_of_job=Loader(load_fn=grouped(apps.count_for_jobs)),
-            application_count_of_candidate=Loader(load_fn=grouped(apps.count_for_candidates)),
-            matching_jobs=Loader(load_fn=grouped(matching_jobs)),
-            matching_candidates=Loader(load_fn=grouped(matching_candidates)),
-        )
+    @cached_property
+    def jobs_of_company(self) -> Loader[tuple[int, JobsArgs], Page[Job]]:
+        return Loader(load_fn=grouped(self._jobs_of_companies))
+
+    @cached_property
+    def applications_of_job(self) -> Loader[tuple[int, ApplicationsArgs], Page[Application]]:
+        return Loader(load_fn=grouped(self._applications_of_jobs))
+
+    @cached_property
+    def applications_of_candidate(
+        self,
+    ) -> Loader[tuple[str, ApplicationsArgs], Page[Application]]:
+        return Loader(load_fn=grouped(self._applications_of_candidates))
+
+    @cached_property
+    def application_count_of_job(self) -> Loader[tuple[int, ApplicationFilter], int]:
+        return Loader(load_fn=grouped(self._ds.applications.count_for_jobs))
+
+    @cached_property
+    def application_count_of_candidate(self) -> Loader[tuple[str, ApplicationFilter], int]:
+        return Loader(load_fn=grouped(self._ds.applications.count_for_candidates))
+
+    @cached_property
+    def matching_jobs(self) -> Loader[tuple[str, int], list[Job]]:
+        return Loader(load_fn=grouped(self._matching_jobs))
+
+    @cached_property
+    def matching_candidates(self) -> Loader[tuple[int, int], list[Candidate]]:
+        return Loader(load_fn=grouped(self._matching_candidates))
+
+    async def _jobs_of_companies(self, ids: list[int], a: JobsArgs) -> dict[int, Page[Job]]:
+        return await self._ds.jobs.for_companies(ids, a.filter, a.first)
+
+    async def _applications_of_jobs(
+        self, ids: list[int], a: ApplicationsArgs
+    ) -> dict[int, Page[Application]]:
+        return await self._ds.applications.for_jobs(ids, a.filter, a.first)
+
+    async def _applications_of_candidates(
+        self, ids: list[str], a: ApplicationsArgs
+    ) -> dict[str, Page[Application]]:
+        return await self._ds.applications.for_candidates(ids, a.filter, a.first)
+
+    # Matching needs the parents' profiles or skills: the parents are already in the
+    # loaders' caches (the list that holds them was loaded or primed through them).
+    async def _matching_jobs(self, ids: list[str], first: int) -> dict[str, list[Job]]:
+        candidates = await self.candidate.load_many(ids)
+        profiles = [_profile(c) for c in candidates if c is not None]
+        found = await self._ds.jobs.matching_for(profiles, first)
+        return {i: found.get(i, []) for i in ids}
+
+    async def _matching_candidates(self, ids: list[int], first: int) -> dict[int, list[Candidate]]:
+        jobs = [j for j in await self.job.load_many(ids) if j is not None]
+        found = await self._ds.candidates.matching_for([(j.id, j.skills) for j in jobs], first)
+        # One batch for every job's matches; profiles already loaded are cache hits.
+        wanted = list(dict.fromkeys(c for cids in found.values() for c in cids))
+        profiles = dict(zip(wanted, await self.candidate.load_many(wanted), strict=True))
+        return {i: [p for c in found.get(i, []) if (p := profiles[c]) is not None] for i in ids}
 
     def prime_jobs(self, jobs: Sequence[Job]) -> None:
         self.job.prime_many({j.id: j for j in jobs})

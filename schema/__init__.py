@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
-from schema.errors import ErrorCodes
 from schema.fastpath import PlannedExecutionContext
-from schema.limits import DocumentCache, QueryLimits
+from schema.operation import GatewayOperation, GatewayOperationWithRoundTrips
 from schema.query import Query
-from schema.roundtrips import ExposedRoundTripCounter, RoundTripCounter
 from schema.types.node import PrefetchedResolver
 
 
@@ -20,7 +17,7 @@ class HireGraphSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Expected errors (bad input, not found) are the client's business, not log noise;
-        # ErrorCodes logs every unexpected error once, with the id the client sees.
+        # apply_error_codes logs every unexpected error once, with the id the client sees.
         return None
 
 
@@ -47,17 +44,11 @@ def build_schema(*, expose_round_trips: bool = False, planned: bool = True) -> s
     `expose_round_trips` adds `extensions.roundTrips` to every response; `planned=False`
     leaves every object to graphql-core's own completion (for comparison and diagnosis).
     """
-    counter = ExposedRoundTripCounter if expose_round_trips else RoundTripCounter
+    operation = GatewayOperationWithRoundTrips if expose_round_trips else GatewayOperation
     schema = HireGraphSchema(
         query=Query,
         execution_context_class=PlannedExecutionContext if planned else None,
-        extensions=[
-            counter,
-            ErrorCodes,
-            QueryLimits,
-            lambda: DocumentCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-        ],
+        extensions=[operation],
     )
     _install_prefetched_resolvers(schema)
     return schema

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from domain.errors import HireGraphError
 
@@ -57,13 +56,11 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
 
 
-class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        # Parse and validation errors may reach the response through either list.
-        if context.pre_execution_errors:
-            context.pre_execution_errors[:] = [_with_code(e) for e in context.pre_execution_errors]
-        result = context.result
-        if result is not None and result.errors:
-            result.errors[:] = [_with_code(e) for e in result.errors]
+def apply_error_codes(context: ExecutionContext) -> None:
+    """Give every error of a finished operation its code (masking unexpected ones)."""
+    # Parse and validation errors may reach the response through either list.
+    if context.pre_execution_errors:
+        context.pre_execution_errors[:] = [_with_code(e) for e in context.pre_execution_errors]
+    result = context.result
+    if result is not None and result.errors:
+        result.errors[:] = [_with_code(e) for e in result.errors]

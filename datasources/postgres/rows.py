@@ -15,6 +15,14 @@ from domain.enums import (
 )
 from domain.records import Application, Company, Job
 
+# Enum lookups by stored value; a dict read is several times cheaper than Enum(value).
+_SIZE = {m.value: m for m in CompanySize}
+_REMOTE = {m.value: m for m in RemotePolicy}
+_EMPLOYMENT = {m.value: m for m in EmploymentType}
+_SENIORITY = {m.value: m for m in Seniority}
+_JOB_STATUS = {m.value: m for m in JobStatus}
+_APP_STATUS = {m.value: m for m in ApplicationStatus}
+
 
 def company_from_row(r: Mapping[str, Any]) -> Company:
     return Company(
@@ -22,7 +30,7 @@ def company_from_row(r: Mapping[str, Any]) -> Company:
         slug=r["slug"],
         name=r["name"],
         industry=r["industry"],
-        size=CompanySize(r["size_band"]) if r["size_band"] else None,
+        size=_SIZE[r["size_band"]] if r["size_band"] else None,
         headquarters=r["headquarters"],
         website=r["website"],
         founded_year=r["founded_year"],
@@ -41,16 +49,16 @@ def job_from_row(r: Mapping[str, Any]) -> Job:
         location=r["location"],
         city=r["city"],
         country=r["country"],
-        remote=RemotePolicy(r["remote"]),
-        employment_type=EmploymentType(r["employment_type"]),
-        seniority=Seniority(r["seniority"]),
+        remote=_REMOTE[r["remote"]],
+        employment_type=_EMPLOYMENT[r["employment_type"]],
+        seniority=_SENIORITY[r["seniority"]],
         experience_min=r["experience_min"],
         experience_max=r["experience_max"],
         salary_min=r["salary_min"],
         salary_max=r["salary_max"],
         salary_currency=r["salary_currency"],
         skills=tuple(r["skills"]),
-        status=JobStatus(r["status"]),
+        status=_JOB_STATUS[r["status"]],
         posted_at=r["posted_at"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
@@ -62,7 +70,7 @@ def application_from_row(r: Mapping[str, Any]) -> Application:
         id=r["id"],
         job_id=r["job_id"],
         candidate_id=r["candidate_id"],
-        status=ApplicationStatus(r["status"]),
+        status=_APP_STATUS[r["status"]],
         source=r["source"],
         applied_at=r["applied_at"],
         updated_at=r["updated_at"],

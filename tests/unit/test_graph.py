@@ -212,3 +212,15 @@ async def test_unexpected_errors_are_masked_with_an_id(schema: Schema) -> None:
     assert error.extensions["code"] == "INTERNAL_SERVER_ERROR"
     assert len(error.extensions["errorId"]) == 32
     assert "secret" not in str(result.errors)
+
+
+async def test_depth_and_alias_limits_hold_with_cached_validation(schema: Schema) -> None:
+    ds, log = _data()
+    level = "jobs { edges { node { company { %s } } } }"
+    deep = "{ " + level % (level % (level % (level % "name"))) + " }"  # depth 17 > 12
+    aliases = "{ " + " ".join(f"a{i}: jobs(first: 1) {{ totalCount }}" for i in range(31)) + " }"
+    for query in (deep, deep, aliases, aliases):  # twice: the second answer comes from cache
+        result = await _run(schema, query, ds)
+        assert result.errors
+        assert result.errors[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert log.calls == []
