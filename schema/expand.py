@@ -92,9 +92,13 @@ async def _connections(
     async def one(key: str, raw: Mapping[str, Any], sub: Wants) -> tuple[list[Any], Wants]:
         need_page = "edges" in sub or "pageInfo" in sub
         pages, totals = await load(raw, parents, need_page, "totalCount" in sub)
+        if pages is None:  # only totalCount was asked for: no pages to build
+            for parent, total in zip(parents, totals or [None] * len(parents), strict=True):
+                parent.edges[key] = build(Page([], total=total))
+            return [], sub.child("edges", "node")
         children: list[Any] = []
         for i, parent in enumerate(parents):
-            page = pages[i] if pages is not None else Page.empty()
+            page = pages[i]
             total = totals[i] if totals is not None else None
             conn = build(Page(page.items, page.keys, page.has_next_page, False, total))
             parent.edges[key] = conn

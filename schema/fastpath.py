@@ -113,13 +113,15 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _completer(self, gql_type: GraphQLOutputType, details: Any) -> Completer | None:
         if isinstance(gql_type, GraphQLNonNull):
+            if isinstance(gql_type.of_type, GraphQLScalarType | GraphQLEnumType):
+                return _non_null_leaf(_serializer(gql_type.of_type))
             inner = self._completer(gql_type.of_type, details)
             return None if inner is None else _non_null(inner)
         if isinstance(gql_type, GraphQLList):
             inner = self._completer(gql_type.of_type, details)
             return None if inner is None else _list(inner)
         if isinstance(gql_type, GraphQLScalarType | GraphQLEnumType):
-            return _leaf(gql_type.serialize)
+            return _leaf(_serializer(gql_type))
         if isinstance(gql_type, GraphQLObjectType):
             plan = self._plan(gql_type, details)
             return None if plan is None else _nullable(plan.complete)
@@ -140,6 +142,43 @@ def _identity(value: Any) -> Any:
 def _leaf(serialize: Callable[[Any], Any]) -> Completer:
     def complete(value: Any) -> Any:
         return None if value is None else serialize(value)
+
+    return complete
+
+
+# Values that already are what graphql-core's serializers would return for these types.
+_NATIVE: dict[str, type] = {"String": str, "ID": str, "Int": int, "Boolean": bool, "Float": float}
+
+
+def _serializer(gql_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The type's serialize, short-cut for values that need no conversion."""
+    serialize = gql_type.serialize
+    native = _NATIVE.get(gql_type.name)
+    if native is not None:
+
+        def fast(value: Any) -> Any:
+            return value if type(value) is native else serialize(value)
+
+        return fast
+    if isinstance(gql_type, GraphQLEnumType):
+        names = {v.value: name for name, v in gql_type.values.items()}
+
+        def enum(value: Any) -> Any:
+            name = names.get(value)
+            return serialize(value) if name is None else name
+
+        return enum
+    return serialize
+
+
+def _non_null_leaf(serialize: Callable[[Any], Any]) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            raise _Bail
+        result = serialize(value)
+        if result is None:
+            raise _Bail
+        return result
 
     return complete
 

@@ -46,7 +46,12 @@ class ApplicationEdge(_Edge):
     node: ApplicationType
 
 
+_EMPTY = PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
+
+
 def _page_info(page: Page[Any], kind: str) -> PageInfo:
+    if not page.items and not page.has_previous_page:
+        return _EMPTY  # immutable in practice: nothing writes to a PageInfo
     return PageInfo(
         has_next_page=page.has_next_page,
         has_previous_page=page.has_previous_page,
