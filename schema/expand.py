@@ -93,7 +93,8 @@ async def _connections(
         need_page = "edges" in sub or "pageInfo" in sub
         pages, totals = await load(raw, parents, need_page, "totalCount" in sub)
         if pages is None:  # only totalCount was asked for: no pages to build
-            for parent, total in zip(parents, totals or [None] * len(parents), strict=True):
+            counts: list[int | None] = list(totals) if totals else [None] * len(parents)
+            for parent, total in zip(parents, counts, strict=True):
                 parent.edges[key] = build(Page([], total=total))
             return [], sub.child("edges", "node")
         children: list[Any] = []
