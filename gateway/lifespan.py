@@ -80,7 +80,8 @@ def build_lifespan(
             applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
             candidates=MongoCandidateRepository(db),
             probes={
-                "postgres": lambda: pg_engine.ping(engine),
+                # The pool that serves reads is the one whose health matters.
+                "postgres": lambda: pg_reader.ping(pool),
                 "mongo": lambda: mongo_client.ping(mongo),
                 "redis": redis_ping,
             },

@@ -35,7 +35,10 @@ def grouped(
         for parent, args in keys:
             by_args.setdefault(args, []).append(parent)
         groups = list(by_args.items())
-        results = await asyncio.gather(*(fetch(parents, args) for args, parents in groups))
+        if len(groups) == 1:  # the common case: no task needed
+            results = [await fetch(groups[0][1], groups[0][0])]
+        else:
+            results = await asyncio.gather(*(fetch(parents, args) for args, parents in groups))
         found = {
             (parent, args): result[parent]
             for (args, parents), result in zip(groups, results, strict=True)

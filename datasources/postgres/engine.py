@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -34,8 +33,3 @@ def create_engine(
 def asyncpg_dsn(url: str) -> str:
     """The plain asyncpg DSN for a SQLAlchemy URL (bulk loads use asyncpg directly)."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def ping(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))

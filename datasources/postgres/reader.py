@@ -51,6 +51,10 @@ async def create_pool(
     return pool
 
 
+async def ping(pool: asyncpg.Pool) -> None:
+    await pool.fetchval("SELECT 1")
+
+
 class PgReader:
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
         self._pool = pool
