@@ -224,3 +224,52 @@ async def test_depth_and_alias_limits_hold_with_cached_validation(schema: Schema
         assert result.errors
         assert result.errors[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert log.calls == []
+
+
+async def test_single_roots_expand_their_edges(schema: Schema) -> None:
+    ds, _ = _data()
+    query = """query($job: ID!, $app: ID!, $co: ID!) {
+        job(id: $job) { title company { slug } applications(first: 1) { totalCount } }
+        application(id: $app) { status job { title } candidate { name } }
+        company(id: $co) { name jobs(first: 2) { edges { node { title } } } } }"""
+    result = await _run(
+        schema, query, ds, job=to_global_id("Job", 3), app=to_global_id("Application", 5),
+        co=to_global_id("Company", 2),
+    )  # fmt: skip
+    assert result.errors is None
+    data = result.data
+    assert data["job"]["company"] == {"slug": "company-1"}
+    assert data["job"]["applications"]["totalCount"] > 0
+    assert data["application"]["status"] == "APPLIED"
+    assert data["application"]["job"]["title"] == "Backend Engineer 6"
+    assert data["application"]["candidate"]["name"] == "Asha Rao"
+    assert len(data["company"]["jobs"]["edges"]) == 2
+
+
+async def test_nested_arguments_from_variables(schema: Schema) -> None:
+    ds, log = _data()
+    query = """query($k: Int!, $s: [ApplicationStatus!]) { jobs(first: 3) { edges { node {
+        applications(first: $k, status: $s) { edges { node { id } } } } } } }"""
+    result = await _run(schema, query, ds, k=2, s=["APPLIED"])
+    assert result.errors is None
+    assert all(len(e["node"]["applications"]["edges"]) <= 2 for e in result.data["jobs"]["edges"])
+    (_, args) = next(c for c in log.calls if c[0] == "applications.for_jobs")
+    assert args[2] == 2
+    assert [s.value for s in args[1].statuses] == ["applied"]
+
+
+async def test_candidates_connection_and_their_edges(schema: Schema) -> None:
+    ds, log = _data()
+    query = """{ candidates(first: 3, filter: {skillsAll: ["Python"], minSkillLevel: 3}) {
+        totalCount edges { cursor node { name matchingJobs(first: 2) { title }
+        applications(first: 1) { totalCount } } } pageInfo { hasNextPage } } }"""
+    result = await _run(schema, query, ds)
+    assert result.errors is None
+    connection = result.data["candidates"]
+    assert connection["totalCount"] == 7
+    assert len(connection["edges"]) == 3
+    assert connection["pageInfo"]["hasNextPage"] is True
+    (_, (spec, _order, _page)) = next(c for c in log.calls if c[0] == "candidates.search")
+    assert spec.skills_all == ("python",)
+    assert spec.min_skill_level == 3
+    assert _batches(log)["jobs.matching_for"] == 1
