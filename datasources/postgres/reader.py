@@ -34,6 +34,18 @@ def compile_statement(stmt: ClauseElement) -> tuple[str, list[Any]]:
     return compiled.string, [params[name] for name in compiled.positiontup or ()]
 
 
+class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A read-only pool connection: nothing to reset when it goes back to the pool.
+
+    asyncpg's default release sends `RESET ALL; UNLISTEN *; ...` (a second round trip per
+    statement). Read adapters never open transactions, set session state, listen or
+    take advisory locks, so the reset has nothing to undo.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(
     dsn: str, *, max_size: int, acquire_timeout: float, statement_timeout_ms: int
 ) -> asyncpg.Pool:
@@ -43,6 +55,7 @@ async def create_pool(
         min_size=0,
         max_size=max_size,
         timeout=acquire_timeout,
+        connection_class=ReadConnection,
         server_settings={
             "statement_timeout": str(statement_timeout_ms),
             "application_name": "hiregraph",
