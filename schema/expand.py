@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.queries import Page
 from resolvers.context import Context
@@ -24,8 +24,10 @@ from schema.types.company import CompanyType
 from schema.types.connections import ApplicationConnection, JobConnection
 from schema.types.job import JobType
 
+T = TypeVar("T")
 Next = list[tuple[list[Any], Wants]]
 Handler = Callable[[Context, list[Any], Wants], Awaitable[Next]]
+# Only handlers of selected fields run; a task per handler per level adds up per request.
 
 
 async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
@@ -35,10 +37,23 @@ async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
     groups: dict[type, list[Any]] = {}
     for obj in objs:
         groups.setdefault(type(obj), []).append(obj)
-    levels = await asyncio.gather(
-        *(h(ctx, group, wants) for cls, group in groups.items() for h in HANDLERS.get(cls, ()))
+    selected = {f.name for f in wants.fields}
+    levels = await _all(
+        [
+            handler(ctx, group, wants)
+            for cls, group in groups.items()
+            for name, handler in HANDLERS.get(cls, ())
+            if name in selected
+        ]
     )
-    await asyncio.gather(*(expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt))
+    await _all([expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt if kids])
+
+
+async def _all(coros: list[Awaitable[T]]) -> list[T]:
+    """`asyncio.gather`, minus the task when there is only one thing to wait for."""
+    if len(coros) <= 1:
+        return [await c for c in coros]
+    return list(await asyncio.gather(*coros))
 
 
 def _unique(items: Sequence[Any], key: Callable[[Any], Hashable]) -> dict[Any, Any]:
@@ -106,7 +121,7 @@ async def _connections(
             children.extend(e.node for e in conn.edges)
         return children, sub.child("edges", "node")
 
-    return list(await asyncio.gather(*(one(k, a, s) for k, (a, s) in wants.by_key(name).items())))
+    return await _all([one(k, a, s) for k, (a, s) in wants.by_key(name).items()])
 
 
 def _applications_loader(ctx: Context, of_job: bool) -> Callable[..., Awaitable[Any]]:
@@ -197,9 +212,17 @@ async def candidate_matching_jobs(ctx: Context, cands: list[CandidateType], want
     return out
 
 
-HANDLERS: dict[type, tuple[Handler, ...]] = {
-    JobType: (job_company, job_applications, job_matching_candidates),
-    CompanyType: (company_jobs,),
-    ApplicationType: (application_job, application_candidate),
-    CandidateType: (candidate_applications, candidate_matching_jobs),
+# Per type: (GraphQL field, handler). A handler runs only when its field was selected.
+HANDLERS: dict[type, tuple[tuple[str, Handler], ...]] = {
+    JobType: (
+        ("company", job_company),
+        ("applications", job_applications),
+        ("matchingCandidates", job_matching_candidates),
+    ),
+    CompanyType: (("jobs", company_jobs),),
+    ApplicationType: (("job", application_job), ("candidate", application_candidate)),
+    CandidateType: (
+        ("applications", candidate_applications),
+        ("matchingJobs", candidate_matching_jobs),
+    ),
 }
