@@ -29,10 +29,14 @@ class ApplicationType(Node):
         strawberry.field(default=None, description="Null when the profile is gone.")
     )
 
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        """Opaque global ID (encoded only when selected)."""
+        return strawberry.ID(to_global_id("Application", self.record.id))
+
     @classmethod
     def from_record(cls, a: Application) -> Self:
         return cls(
-            id=strawberry.ID(to_global_id("Application", a.id)),
             status=a.status,
             source=a.source,
             applied_at=a.applied_at,

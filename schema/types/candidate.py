@@ -112,10 +112,14 @@ class CandidateType(Node):
         result: list[JobType] = prefetched(self.edges, info)
         return result
 
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        """Opaque global ID (encoded only when selected)."""
+        return strawberry.ID(to_global_id("Candidate", self.record.id))
+
     @classmethod
     def from_record(cls, c: Candidate) -> Self:
         return cls(
-            id=strawberry.ID(to_global_id("Candidate", c.id)),
             name=c.name,
             email=c.email,
             phone=c.phone,

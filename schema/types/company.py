@@ -42,10 +42,14 @@ class CompanyType(Node):
         result: JobConnection = prefetched(self.edges, info)
         return result
 
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        """Opaque global ID (encoded only when selected)."""
+        return strawberry.ID(to_global_id("Company", self.pk))
+
     @classmethod
     def from_record(cls, c: Company) -> Self:
         return cls(
-            id=strawberry.ID(to_global_id("Company", c.id)),
             slug=c.slug,
             name=c.name,
             industry=c.industry,

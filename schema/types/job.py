@@ -64,6 +64,11 @@ class JobType(Node):
         result: list[CandidateType] = prefetched(self.edges, info)
         return result
 
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        """Opaque global ID (encoded only when selected)."""
+        return strawberry.ID(to_global_id("Job", self.record.id))
+
     @classmethod
     def from_record(cls, j: Job) -> Self:
         salary = None
@@ -74,7 +79,6 @@ class JobType(Node):
                 currency=j.salary_currency,
             )
         return cls(
-            id=strawberry.ID(to_global_id("Job", j.id)),
             title=j.title,
             description=j.description,
             location=j.location,

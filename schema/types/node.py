@@ -12,7 +12,10 @@ from schema.info import Info
 
 @strawberry.interface(name="Node", description="An object with an opaque global ID.")
 class Node:
-    id: strawberry.ID
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        """Opaque global ID; each type encodes its own (only when selected)."""
+        raise NotImplementedError
 
 
 def prefetched(edges: dict[str, Any], info: Info | Any) -> Any:
