@@ -146,6 +146,10 @@ def serve(
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    # A terminal's Ctrl-C reaches every process of the group (make, uv, us), so more
+    # signals may follow; ignore them so the embedded stores finish stopping.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     raise SystemExit(0)
 
 
