@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 
 from domain.errors import InvalidInput
-from domain.queries import PageRequest
+from domain.queries import Page, PageRequest
 from resolvers import reads
 from schema import args as convert
 from schema.expand import expand
@@ -42,6 +43,27 @@ def _page(
         last,
         decode_cursor(before, kind) if before else None,
     )
+
+
+async def _connection(
+    info: Info,
+    kind: str,
+    window: tuple[int | None, str | None, int | None, str | None],
+    read: Callable[[PageRequest, bool], Awaitable[Page[Any]]],
+    make_node: Callable[[Any], Any],
+    connection: Any,
+) -> Any:
+    """One page (its total only when selected), its nodes, and their selected edges."""
+    first, after, last, before = window
+    wants = wants_of(info)
+    found = await read(_page(kind, first, after, last, before), "totalCount" in wants)
+    nodes = [make_node(record) for record in found.items]
+    await expand(info.context, nodes, wants.child("edges", "node"))
+    return connection.of(found, nodes, kind)
+
+
+def _kind(name: str, order: Any) -> str:
+    return f"{name}:{order.field.value}:{order.direction.value}"
 
 
 async def _one(info: Info, obj: T) -> T:
@@ -85,16 +107,17 @@ class Query:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CompanyConnection | None:  # fmt: skip
-        order = convert.company_order(order_by)
-        kind = f"companies:{order.field.value}:{order.direction.value}"
-        page = _page(kind, first, after, last, before)
-        wants = wants_of(info)
-        found = await reads.companies(
-            info.context, convert.company_filter(filter), order, page, total="totalCount" in wants
+        spec, order = convert.company_filter(filter), convert.company_order(order_by)
+
+        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
+            return reads.companies(info.context, spec, order, page, total=total)
+
+        window = (first, after, last, before)
+        kind = _kind("companies", order)
+        result: CompanyConnection = await _connection(
+            info, kind, window, read, CompanyType.from_record, CompanyConnection
         )
-        nodes = [CompanyType.from_record(c) for c in found.items]
-        await expand(info.context, nodes, wants.child("edges", "node"))
-        return CompanyConnection.of(found, nodes, kind)
+        return result
 
     @strawberry.field(description="A job by global ID.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
@@ -109,13 +132,16 @@ class Query:
         last: int | None = None, before: str | None = None,
     ) -> JobConnection | None:  # fmt: skip
         spec, order = convert.job_filter(filter), convert.job_order(order_by)
-        kind = f"jobs:{order.field.value}:{order.direction.value}"
-        page = _page(kind, first, after, last, before)
-        wants = wants_of(info)
-        found = await reads.jobs(info.context, spec, order, page, total="totalCount" in wants)
-        nodes = [JobType.from_record(j) for j in found.items]
-        await expand(info.context, nodes, wants.child("edges", "node"))
-        return JobConnection.of(found, nodes, kind)
+
+        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
+            return reads.jobs(info.context, spec, order, page, total=total)
+
+        window = (first, after, last, before)
+        kind = _kind("jobs", order)
+        result: JobConnection = await _connection(
+            info, kind, window, read, JobType.from_record, JobConnection
+        )
+        return result
 
     @strawberry.field(description="A candidate profile by global ID.")
     async def candidate(self, info: Info, id: strawberry.ID) -> CandidateType | None:
@@ -129,16 +155,17 @@ class Query:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CandidateConnection | None:  # fmt: skip
-        order = convert.candidate_order(order_by)
-        kind = f"candidates:{order.field.value}:{order.direction.value}"
-        page = _page(kind, first, after, last, before)
-        wants = wants_of(info)
-        found = await reads.candidates(
-            info.context, convert.candidate_filter(filter), order, page, total="totalCount" in wants
+        spec, order = convert.candidate_filter(filter), convert.candidate_order(order_by)
+
+        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
+            return reads.candidates(info.context, spec, order, page, total=total)
+
+        window = (first, after, last, before)
+        kind = _kind("candidates", order)
+        result: CandidateConnection = await _connection(
+            info, kind, window, read, CandidateType.from_record, CandidateConnection
         )
-        nodes = [CandidateType.from_record(c) for c in found.items]
-        await expand(info.context, nodes, wants.child("edges", "node"))
-        return CandidateConnection.of(found, nodes, kind)
+        return result
 
     @strawberry.field(description="An application by global ID.")
     async def application(self, info: Info, id: strawberry.ID) -> ApplicationType | None:
