@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -43,14 +43,45 @@ class _Bail(Exception):
     """The plan cannot complete this value; graphql-core's path will."""
 
 
+class _Step(NamedTuple):
+    key: str  # response key
+    get: Getter
+    complete: Completer
+    attr: str | None  # the attribute `get` reads, when it is a plain attribute read
+    native: type | None  # a leaf value of this exact type is already its output
+
+
 class _Plan:
-    __slots__ = ("steps",)
+    """Completes one selection set of one object type: a dict per source object."""
 
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, Getter, Completer]] = []
+    __slots__ = ("complete", "steps")
 
-    def complete(self, source: Any) -> dict[str, Any]:
-        return {key: complete(get(source)) for key, get, complete in self.steps}
+    def __init__(self, steps: list[_Step]) -> None:
+        self.steps = steps
+        self.complete: Callable[[Any], dict[str, Any]] = _compile(steps)
+
+
+def _compile(steps: list[_Step]) -> Callable[[Any], dict[str, Any]]:
+    """Generate the completion function: one dict display, attribute reads inlined.
+
+    Only response keys (GraphQL names, validated) and attribute names (Python
+    identifiers from the type definitions) reach the generated source.
+    """
+    env: dict[str, Any] = {}
+    items = []
+    for i, step in enumerate(steps):
+        env[f"g{i}"], env[f"c{i}"], env[f"t{i}"] = step.get, step.complete, step.native
+        if step.attr is not None and step.attr.isidentifier() and step.native is not None:
+            value = f"(v if type(v := s.{step.attr}) is t{i} else c{i}(v))"
+        elif step.attr is not None and step.attr.isidentifier():
+            value = f"c{i}(s.{step.attr})"
+        else:
+            value = f"c{i}(g{i}(s))"
+        items.append(f"{step.key!r}: {value}")
+    source = "def complete(s):\n    return {" + ", ".join(items) + "}\n"
+    exec(source, env)  # noqa: S102 (generated from validated names only; see docstring)
+    complete: Callable[[Any], dict[str, Any]] = env["complete"]
+    return complete
 
 
 class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -97,19 +128,22 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, deferred, _ = self.collect_subfields(object_type, field_details_list)
         if deferred:
             return None
-        plan = _Plan()
+        steps: list[_Step] = []
         for response_key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                plan.steps.append((response_key, _constant(object_type.name), _identity))
+                steps.append(
+                    _Step(response_key, _constant(object_type.name), _identity, None, None)
+                )
                 continue
             field_def = object_type.fields.get(name)
             getter = _getter(field_def, response_key) if field_def else None
             completer = self._completer(field_def.type, details) if field_def else None
             if getter is None or completer is None:
                 return None
-            plan.steps.append((response_key, getter, completer))
-        return plan
+            attr = getattr(getter, "attr", None)
+            steps.append(_Step(response_key, getter, completer, attr, _native(field_def.type)))
+        return _Plan(steps)
 
     def _completer(self, gql_type: GraphQLOutputType, details: Any) -> Completer | None:
         if isinstance(gql_type, GraphQLNonNull):
@@ -209,6 +243,27 @@ def _list(inner: Completer) -> Completer:
     return complete
 
 
+def _native(gql_type: Any) -> type | None:
+    if isinstance(gql_type, GraphQLNonNull):
+        gql_type = gql_type.of_type
+    if isinstance(gql_type, GraphQLScalarType):
+        return _NATIVE.get(gql_type.name)
+    return None
+
+
+class _AttrGetter:
+    """A plain attribute read, which the generated code inlines as `s.<attr>`."""
+
+    __slots__ = ("attr", "get")
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+        self.get = attrgetter(attr)
+
+    def __call__(self, source: Any) -> Any:
+        return self.get(source)
+
+
 def _getter(field_def: Any, response_key: str) -> Getter | None:
     if isinstance(field_def.resolve, PrefetchedResolver):
         return field_def.resolve.getter(response_key)
@@ -218,7 +273,7 @@ def _getter(field_def: Any, response_key: str) -> Getter | None:
     if definition.extensions:
         return None
     if definition.base_resolver is None:
-        return attrgetter(definition.python_name)
+        return _AttrGetter(definition.python_name)
     func = definition.base_resolver.wrapped_func
     # A method that only reads `self` (e.g. an edge's cursor) is a getter too.
     if not inspect.iscoroutinefunction(func) and len(inspect.signature(func).parameters) == 1:

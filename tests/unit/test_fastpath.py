@@ -91,13 +91,18 @@ async def test_plans_actually_complete_the_page(
     from schema import fastpath
 
     calls: list[int] = []
-    original = fastpath._Plan.complete
+    original = fastpath._compile
 
-    def counting(self: Any, source: Any) -> Any:
-        calls.append(1)
-        return original(self, source)
+    def counting_compile(steps: Any) -> Any:
+        complete = original(steps)
 
-    monkeypatch.setattr(fastpath._Plan, "complete", counting)
+        def counted(source: Any) -> Any:
+            calls.append(1)
+            return complete(source)
+
+        return counted
+
+    monkeypatch.setattr(fastpath, "_compile", counting_compile)
     result = await schemas[0].execute(QUERIES[0], context_value=Context(_data()))
     assert result.errors is None
     assert len(calls) >= 7  # at least every job edge went through a plan
