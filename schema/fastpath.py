@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import lru_cache
 from operator import attrgetter
+from types import CodeType
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -61,6 +63,12 @@ class _Plan:
         self.complete: Callable[[Any], dict[str, Any]] = _compile(steps)
 
 
+@lru_cache(maxsize=4096)
+def _code(source: str) -> CodeType:
+    # Plans are rebuilt per operation; compiling the same source once keeps that cheap.
+    return compile(source, "<hiregraph plan>", "exec")
+
+
 def _compile(steps: list[_Step]) -> Callable[[Any], dict[str, Any]]:
     """Generate the completion function: one dict display, attribute reads inlined.
 
@@ -79,7 +87,7 @@ def _compile(steps: list[_Step]) -> Callable[[Any], dict[str, Any]]:
             value = f"c{i}(g{i}(s))"
         items.append(f"{step.key!r}: {value}")
     source = "def complete(s):\n    return {" + ", ".join(items) + "}\n"
-    exec(source, env)  # noqa: S102 (generated from validated names only; see docstring)
+    exec(_code(source), env)  # noqa: S102 (generated from validated names only; see docstring)
     complete: Callable[[Any], dict[str, Any]] = env["complete"]
     return complete
 
