@@ -85,10 +85,6 @@ class Page(Generic[T]):
     has_previous_page: bool = False
     total: int | None = None
 
-    @classmethod
-    def empty(cls) -> Page[T]:
-        return cls(items=[])
-
 
 @dataclass(frozen=True, slots=True)
 class SalaryFilter:

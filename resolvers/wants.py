@@ -47,5 +47,3 @@ class Wants:
             grouped.setdefault(f.key, (f.args, []))[1].extend(f.children.fields)
         return {key: (args, Wants(tuple(fs))) for key, (args, fs) in grouped.items()}
 
-
-NOTHING = Wants()
