@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -29,6 +30,24 @@ def _require(settings: Settings, store: str) -> str:
             "which starts embedded stores for unset URLs"
         )
     return url
+
+
+def tune_gc(gen0_threshold: int) -> None:
+    """Fewer, cheaper collections for a request-serving process.
+
+    A GraphQL response allocates thousands of short-lived objects, so with Python's
+    default young-generation threshold (700) the collector runs many times per request
+    and keeps re-walking every long-lived object (schema, clients, modules). Freezing
+    what start-up created moves it out of the collector's view; the higher threshold
+    lets a request's garbage die young in far fewer passes. Measured: about a quarter
+    less CPU per job-board operation in process (see bench/README.md).
+    """
+    if gen0_threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 def build_lifespan(
@@ -86,6 +105,7 @@ def build_lifespan(
                 "redis": redis_ping,
             },
         )
+        tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:

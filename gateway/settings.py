@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     readiness_timeout: float = Field(2.0, gt=0)
+    gc_gen0_threshold: int = Field(
+        25_000,
+        ge=0,
+        description="Young-generation GC threshold for serving processes; 0 keeps Python's.",
+    )
     expose_round_trips: bool | None = Field(
         None, description="Report store round trips in `extensions`; defaults to on in dev."
     )
