@@ -1,0 +1,80 @@
+"""Settings from the environment, and the process tuning the lifespan applies."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.lifespan import tune_gc
+from gateway.settings import Settings
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("POSTGRES_URL", "MONGO_URL", "REDIS_URL", "ENV", "DATA_DIR", "MONGO_DB"):
+        monkeypatch.delenv(f"HIREGRAPH_{name}", raising=False)
+    return monkeypatch
+
+
+def test_defaults_mean_embedded_stores(clean_env: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    assert settings.env == "dev"
+    assert settings.embedded_stores == ("postgres", "mongo", "redis")
+    assert settings.data_dir == Path(".hiregraph")
+    assert settings.graphiql
+    assert settings.round_trips_in_responses
+
+
+def test_env_prefix_and_nested_sections(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("HIREGRAPH_POSTGRES_URL", "postgresql+asyncpg://u@db/x")
+    clean_env.setenv("HIREGRAPH_POOLS__POSTGRES_POOL_SIZE", "33")
+    clean_env.setenv("HIREGRAPH_MONGO_DB", "other")
+    settings = Settings()
+    assert settings.embedded_stores == ("mongo", "redis")
+    assert settings.pools.postgres_pool_size == 33
+    assert settings.mongo_db == "other"
+
+
+def test_prod_refuses_any_embedded_store(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("HIREGRAPH_ENV", "prod")
+    clean_env.setenv("HIREGRAPH_POSTGRES_URL", "postgresql+asyncpg://u@db/x")
+    clean_env.setenv("HIREGRAPH_MONGO_URL", "mongodb://m")
+    with pytest.raises(ValidationError, match="HIREGRAPH_REDIS_URL"):
+        Settings()
+    clean_env.setenv("HIREGRAPH_REDIS_URL", "redis://r")
+    prod = Settings()
+    assert not prod.graphiql
+    assert not prod.round_trips_in_responses
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("HIREGRAPH_ENV", "staging"), ("HIREGRAPH_POOLS__POSTGRES_POOL_SIZE", "0"),
+     ("HIREGRAPH_GC_GEN0_THRESHOLD", "-1"), ("HIREGRAPH_PORT", "70000")],
+)  # fmt: skip
+def test_bad_values_are_refused(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    before = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
+@pytest.mark.usefixtures("restore_gc")
+def test_tune_gc_raises_the_young_threshold_and_zero_leaves_it() -> None:
+    before = gc.get_threshold()
+    tune_gc(0)
+    assert gc.get_threshold() == before
+    tune_gc(12_345)
+    assert gc.get_threshold() == (12_345, before[1], before[2])
+    assert gc.get_freeze_count() > 0
