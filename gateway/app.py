@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import strawberry
 from fastapi import FastAPI
-from strawberry.fastapi import GraphQLRouter
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from starlette.routing import Route, WebSocketRoute
 
 from gateway import health
-from gateway.context import get_context
+from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
 from gateway.settings import Settings
 from schema import build_schema
-
-
-class _GraphQLRouter(GraphQLRouter[Any, None]):
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
 
 
 def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> FastAPI:
@@ -32,12 +23,12 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
         openapi_url=None,
     )
     app.state.settings = settings
-    graphql = _GraphQLRouter(
+    graphql = GraphQLApp(
         schema or build_schema(expose_round_trips=settings.round_trips_in_responses),
-        context_getter=get_context,
-        graphql_ide="graphiql" if settings.graphiql else None,
-        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+        graphiql=settings.graphiql,
     )
-    app.include_router(graphql, prefix="/graphql")
+    # Plain Starlette routes to the ASGI app (see gateway.graphql_app for why).
+    app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+    app.router.routes.append(WebSocketRoute("/graphql", graphql))
     app.include_router(health.router)
     return app

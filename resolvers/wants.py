@@ -46,4 +46,3 @@ class Wants:
         for f in self.named(name):
             grouped.setdefault(f.key, (f.args, []))[1].extend(f.children.fields)
         return {key: (args, Wants(tuple(fs))) for key, (args, fs) in grouped.items()}
-
