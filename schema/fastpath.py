@@ -18,6 +18,7 @@ have. Getters are attribute reads without side effects, so a second pass is safe
 from __future__ import annotations
 
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
@@ -92,6 +93,41 @@ def _compile(steps: list[_Step]) -> Callable[[Any], dict[str, Any]]:
     return complete
 
 
+# Plans shared across operations. The parse cache hands every request for the same query
+# text the same AST, so (schema, object type, field nodes) names one selection set, as long
+# as no @skip/@include makes the selection depend on variables. Entries keep their nodes
+# alive, so an id is never reused while its entry exists; identity is checked on a hit.
+_SHARED: OrderedDict[tuple[int, str, tuple[int, ...]], tuple[_Plan | None, tuple[Any, ...]]] = (
+    OrderedDict()
+)
+_SHARED_MAX = 4096
+_CONDITIONAL = frozenset({"skip", "include"})
+
+
+def _remember(key: Any, plan: _Plan | None, nodes: tuple[Any, ...]) -> None:
+    _SHARED[key] = (plan, nodes)
+    _SHARED.move_to_end(key)
+    while len(_SHARED) > _SHARED_MAX:
+        _SHARED.popitem(last=False)
+
+
+@lru_cache(maxsize=1024)
+def _unconditional_selection(node: Any) -> bool:
+    for selection in getattr(getattr(node, "selection_set", None), "selections", ()) or ():
+        if any(d.name.value in _CONDITIONAL for d in selection.directives or ()):
+            return False
+        if not _unconditional_selection(selection):
+            return False
+    return True
+
+
+def _unconditional(operation: Any, fragments: dict[str, Any]) -> bool:
+    """No @skip/@include anywhere in the operation or its fragments."""
+    return _unconditional_selection(operation) and all(
+        _unconditional_selection(f) for f in fragments.values()
+    )
+
+
 class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,9 +163,17 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (object_type.name, id(field_details_list))
         if key in self._plans:
             return self._plans[key]
+        nodes = tuple(d.node for d in field_details_list)
+        shared = (id(self.schema), object_type.name, tuple(map(id, nodes)))
+        reusable = _unconditional(self.operation, self.fragments)
+        if reusable and (hit := _SHARED.get(shared)) is not None and hit[1] == nodes:
+            self._plans[key] = hit[0]
+            return hit[0]
         self._plans[key] = None  # also guards against recursion while building
         plan = self._build(object_type, field_details_list)
         self._plans[key] = plan
+        if reusable:
+            _remember(shared, plan, nodes)
         return plan
 
     def _build(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:

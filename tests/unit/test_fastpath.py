@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -103,6 +104,40 @@ async def test_plans_actually_complete_the_page(
         return counted
 
     monkeypatch.setattr(fastpath, "_compile", counting_compile)
+    monkeypatch.setattr(fastpath, "_SHARED", OrderedDict())  # plans of earlier tests
     result = await schemas[0].execute(QUERIES[0], context_value=Context(_data()))
     assert result.errors is None
     assert len(calls) >= 7  # at least every job edge went through a plan
+
+
+async def test_plans_are_shared_across_operations_unless_directives_vary(
+    schemas: tuple[Schema, Schema], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schema import fastpath
+
+    compiled: list[int] = []
+    original = fastpath._compile
+
+    def counting_compile(steps: Any) -> Any:
+        compiled.append(1)
+        return original(steps)
+
+    monkeypatch.setattr(fastpath, "_compile", counting_compile)
+    monkeypatch.setattr(fastpath, "_SHARED", OrderedDict())
+    planned = schemas[0]
+    plain = "{ jobs(first: 3) { edges { node { title company { name } } } } }"
+    for _ in range(3):
+        assert (await planned.execute(plain, context_value=Context(_data()))).errors is None
+    once = len(compiled)
+    assert once > 0
+    assert once == len(set(fastpath._SHARED))  # built once, then reused
+
+    conditional = """query($s: Boolean!) { jobs(first: 3) { edges { node {
+        title company @skip(if: $s) { name } } } } }"""
+    for skip in (True, False):
+        result = await planned.execute(
+            conditional, variable_values={"s": skip}, context_value=Context(_data())
+        )
+        assert result.errors is None
+        assert all(("company" in e["node"]) != skip for e in result.data["jobs"]["edges"])
+    assert len(fastpath._SHARED) == once  # variable-dependent selections are never shared
