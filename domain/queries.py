@@ -61,7 +61,7 @@ class PageRequest:
             raise InvalidInput("pass either `first` or `last`, not both")
         if last is None and before is not None:
             raise InvalidInput("`before` goes with `last`")
-        if first is None and after is not None and last is not None:
+        if last is not None and after is not None:
             raise InvalidInput("`after` goes with `first`")
         size = last if last is not None else (first if first is not None else default)
         check_page_size(size, "last" if last is not None else "first")

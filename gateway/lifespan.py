@@ -57,8 +57,11 @@ def build_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        postgres_url = _require(settings, "postgres")
+        # The SQLAlchemy engine is for transactional writes (the writes issue); it opens
+        # no connection until used. Reads go through the asyncpg pool below.
         engine = pg_engine.create_engine(
-            _require(settings, "postgres"),
+            postgres_url,
             pool_size=p.postgres_pool_size,
             max_overflow=p.postgres_max_overflow,
             pool_timeout=p.postgres_pool_timeout,
@@ -85,10 +88,9 @@ def build_lifespan(
             await redis.ping()
 
         db: Any = mongo[settings.mongo_db]
-        # Reads use their own asyncpg pool in autocommit (one round trip per statement);
-        # the SQLAlchemy engine is kept for migrations, health and transactional writes.
+        # Reads use their own asyncpg pool in autocommit: one round trip per statement.
         pool = await pg_reader.create_pool(
-            pg_engine.asyncpg_dsn(_require(settings, "postgres")),
+            pg_engine.asyncpg_dsn(postgres_url),
             max_size=p.postgres_pool_size,
             acquire_timeout=p.postgres_pool_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,

@@ -7,8 +7,9 @@ finds them in the request's loaders instead of asking the store again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
 
 from domain.queries import (
     CandidateFilter,
@@ -27,36 +28,42 @@ from resolvers.context import Context
 T = TypeVar("T")
 
 
-async def _with_total(page: Awaitable[Page[T]], total: Awaitable[int] | None) -> Page[T]:
-    if total is None:
-        return await page
-    got, count = await asyncio.gather(page, total)
-    return Page(got.items, got.keys, got.has_next_page, got.has_previous_page, count)
+class _Searchable(Protocol[T]):
+    def search(self, f: Any, order: Any, page: PageRequest) -> Awaitable[Page[T]]: ...
+
+    def count(self, f: Any) -> Awaitable[int]: ...
+
+
+async def _page(
+    repo: _Searchable[T], f: Any, order: Any, page: PageRequest, total: bool,
+    prime: Callable[[list[T]], None],
+) -> Page[T]:  # fmt: skip
+    """One page from `repo`, its total (concurrently) when asked, loaders primed."""
+    if total:
+        got, count = await asyncio.gather(repo.search(f, order, page), repo.count(f))
+        got = replace(got, total=count)
+    else:
+        got = await repo.search(f, order, page)
+    prime(got.items)
+    return got
 
 
 async def jobs(
     ctx: Context, f: JobFilter, order: JobOrder, page: PageRequest, *, total: bool
 ) -> Page[Job]:
     check_job_query(f, order)
-    repo = ctx.datasources.jobs
-    found = await _with_total(repo.search(f, order, page), repo.count(f) if total else None)
-    ctx.loaders.prime_jobs(found.items)
-    return found
+    return await _page(ctx.datasources.jobs, f, order, page, total, ctx.loaders.prime_jobs)
 
 
 async def companies(
     ctx: Context, f: CompanyFilter, order: CompanyOrder, page: PageRequest, *, total: bool
 ) -> Page[Company]:
     repo = ctx.datasources.companies
-    found = await _with_total(repo.search(f, order, page), repo.count(f) if total else None)
-    ctx.loaders.prime_companies(found.items)
-    return found
+    return await _page(repo, f, order, page, total, ctx.loaders.prime_companies)
 
 
 async def candidates(
     ctx: Context, f: CandidateFilter, order: CandidateOrder, page: PageRequest, *, total: bool
 ) -> Page[Candidate]:
     repo = ctx.datasources.candidates
-    found = await _with_total(repo.search(f, order, page), repo.count(f) if total else None)
-    ctx.loaders.prime_candidates(found.items)
-    return found
+    return await _page(repo, f, order, page, total, ctx.loaders.prime_candidates)
