@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from domain.queries import Page
 from resolvers.context import Context
-from resolvers.loaders import ApplicationsArgs, JobsArgs
 from resolvers.wants import Wants
-from schema import args as convert
+from schema import edge_loads as loads
 from schema.types.application import ApplicationType
 from schema.types.candidate import CandidateType
 from schema.types.company import CompanyType
@@ -96,60 +97,31 @@ async def _connections(
     parents: list[Any],
     wants: Wants,
     name: str,
-    load: Callable[
-        [Mapping[str, Any], list[Any], bool, bool],
-        Awaitable[tuple[list[Page[Any]] | None, list[int] | None]],
-    ],
+    load: Callable[[Mapping[str, Any], list[Any], bool, bool], Awaitable[tuple[Any, Any]]],
+    key: Callable[[Any], Hashable],
     build: Callable[[Page[Any]], Any],
 ) -> Next:
     """Shared shape of every nested-connection edge: one batch per response key."""
 
-    async def one(key: str, raw: Mapping[str, Any], sub: Wants) -> tuple[list[Any], Wants]:
+    async def one(rkey: str, raw: Mapping[str, Any], sub: Wants) -> tuple[list[Any], Wants]:
         need_page = "edges" in sub or "pageInfo" in sub
-        pages, totals = await load(raw, parents, need_page, "totalCount" in sub)
+        keys = [key(p) for p in parents]
+        pages, totals = await load(raw, keys, need_page, "totalCount" in sub)
         if pages is None:  # only totalCount was asked for: no pages to build
             counts: list[int | None] = list(totals) if totals else [None] * len(parents)
             for parent, total in zip(parents, counts, strict=True):
-                parent.edges[key] = build(Page([], total=total))
+                parent.edges[rkey] = build(Page([], total=total))
             return [], sub.child("edges", "node")
         children: list[Any] = []
         for i, parent in enumerate(parents):
             page = pages[i]
             total = totals[i] if totals is not None else None
             conn = build(Page(page.items, page.keys, page.has_next_page, False, total))
-            parent.edges[key] = conn
+            parent.edges[rkey] = conn
             children.extend(e.node for e in conn.edges)
         return children, sub.child("edges", "node")
 
     return await _all([one(k, a, s) for k, (a, s) in wants.by_key(name).items()])
-
-
-def _applications_loader(ctx: Context, of_job: bool) -> Callable[..., Awaitable[Any]]:
-    pages_loader = (
-        ctx.loaders.applications_of_job if of_job else ctx.loaders.applications_of_candidate
-    )
-    count_loader = (
-        ctx.loaders.application_count_of_job
-        if of_job
-        else ctx.loaders.application_count_of_candidate
-    )
-
-    async def load(raw: Mapping[str, Any], parents: list[Any], page: bool, total: bool) -> Any:
-        f = convert.application_filter(raw.get("status"))
-        a = ApplicationsArgs(f, convert.nested_first(raw.get("first")))
-        keys = [p.record.id for p in parents]
-        pages = pages_loader.load_many([(k, a) for k in keys]) if page else _none()
-        totals = count_loader.load_many([(k, f) for k in keys]) if total else _none()
-        got_pages, got_totals = await asyncio.gather(pages, totals)
-        if got_pages:
-            ctx.loaders.prime_applications([x for p in got_pages for x in p.items])
-        return got_pages, got_totals
-
-    return load
-
-
-async def _none() -> None:
-    return None
 
 
 def _application_connection(page: Page[Any]) -> ApplicationConnection:
@@ -162,35 +134,33 @@ def _job_connection(page: Page[Any]) -> JobConnection:
     return JobConnection.of(page, nodes, "jobs:posted_at:desc")
 
 
+def _record_id(obj: Any) -> Hashable:
+    return obj.record.id  # type: ignore[no-any-return]
+
+
 async def job_applications(ctx: Context, jobs: list[JobType], wants: Wants) -> Next:
-    load = _applications_loader(ctx, of_job=True)
-    return await _connections(jobs, wants, "applications", load, _application_connection)
+    load = partial(loads.applications, ctx, True)
+    return await _connections(
+        jobs, wants, "applications", load, _record_id, _application_connection
+    )
 
 
 async def candidate_applications(ctx: Context, cands: list[CandidateType], wants: Wants) -> Next:
-    load = _applications_loader(ctx, of_job=False)
-    return await _connections(cands, wants, "applications", load, _application_connection)
+    load = partial(loads.applications, ctx, False)
+    return await _connections(
+        cands, wants, "applications", load, _record_id, _application_connection
+    )
 
 
 async def company_jobs(ctx: Context, companies: list[CompanyType], wants: Wants) -> Next:
-    async def load(raw: Mapping[str, Any], parents: list[Any], page: bool, total: bool) -> Any:
-        a = JobsArgs(convert.job_filter(raw.get("filter")), convert.nested_first(raw.get("first")))
-        if not page:
-            return None, None
-        pages = await ctx.loaders.jobs_of_company.load_many([(p.pk, a) for p in parents])
-        ctx.loaders.prime_jobs([j for p in pages for j in p.items])
-        return pages, None
-
-    return await _connections(companies, wants, "jobs", load, _job_connection)
+    load = partial(loads.company_jobs, ctx)
+    return await _connections(companies, wants, "jobs", load, attrgetter("pk"), _job_connection)
 
 
 async def job_matching_candidates(ctx: Context, jobs: list[JobType], wants: Wants) -> Next:
     out: Next = []
     for key, (raw, sub) in wants.by_key("matchingCandidates").items():
-        first = convert.nested_first(raw.get("first"))
-        found = await ctx.loaders.matching_candidates.load_many(
-            [(j.record.id, first) for j in jobs]
-        )
+        found = await loads.matching_candidates(ctx, raw, [j.record.id for j in jobs])
         kids: list[Any] = []
         for j, cands in zip(jobs, found, strict=True):
             j.edges[key] = [CandidateType.from_record(c) for c in cands]
@@ -202,8 +172,7 @@ async def job_matching_candidates(ctx: Context, jobs: list[JobType], wants: Want
 async def candidate_matching_jobs(ctx: Context, cands: list[CandidateType], wants: Wants) -> Next:
     out: Next = []
     for key, (raw, sub) in wants.by_key("matchingJobs").items():
-        first = convert.nested_first(raw.get("first"))
-        found = await ctx.loaders.matching_jobs.load_many([(c.record.id, first) for c in cands])
+        found = await loads.matching_jobs(ctx, raw, [c.record.id for c in cands])
         kids: list[Any] = []
         for c, jobs in zip(cands, found, strict=True):
             c.edges[key] = [JobType.from_record(j) for j in jobs]

@@ -194,20 +194,20 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if getter is None or completer is None:
                 return None
             attr = getattr(getter, "attr", None)
-            steps.append(_Step(response_key, getter, completer, attr, _native(field_def.type)))
+            steps.append(_Step(response_key, getter, completer, attr, native_type(field_def.type)))
         return _Plan(steps)
 
     def _completer(self, gql_type: GraphQLOutputType, details: Any) -> Completer | None:
         if isinstance(gql_type, GraphQLNonNull):
             if isinstance(gql_type.of_type, GraphQLScalarType | GraphQLEnumType):
-                return _non_null_leaf(_serializer(gql_type.of_type))
+                return _non_null_leaf(leaf_serializer(gql_type.of_type))
             inner = self._completer(gql_type.of_type, details)
             return None if inner is None else _non_null(inner)
         if isinstance(gql_type, GraphQLList):
             inner = self._completer(gql_type.of_type, details)
             return None if inner is None else _list(inner)
         if isinstance(gql_type, GraphQLScalarType | GraphQLEnumType):
-            return _leaf(_serializer(gql_type))
+            return _leaf(leaf_serializer(gql_type))
         if isinstance(gql_type, GraphQLObjectType):
             plan = self._plan(gql_type, details)
             return None if plan is None else _nullable(plan.complete)
@@ -236,7 +236,7 @@ def _leaf(serialize: Callable[[Any], Any]) -> Completer:
 _NATIVE: dict[str, type] = {"String": str, "ID": str, "Int": int, "Boolean": bool, "Float": float}
 
 
-def _serializer(gql_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+def leaf_serializer(gql_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
     """The type's serialize, short-cut for values that need no conversion."""
     serialize = gql_type.serialize
     native = _NATIVE.get(gql_type.name)
@@ -295,7 +295,7 @@ def _list(inner: Completer) -> Completer:
     return complete
 
 
-def _native(gql_type: Any) -> type | None:
+def native_type(gql_type: Any) -> type | None:
     if isinstance(gql_type, GraphQLNonNull):
         gql_type = gql_type.of_type
     if isinstance(gql_type, GraphQLScalarType):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
 
 from domain.errors import InvalidInput
 from domain.queries import Page, PageRequest
+from domain.records import Application, Candidate, Company, Job
 from resolvers import reads
+from resolvers.context import Context
 from schema import args as convert
 from schema.expand import expand
 from schema.ids import decode_cursor, from_global_id, int_key
@@ -34,36 +37,84 @@ from schema.wants import wants_of
 T = TypeVar("T")
 
 
-def _page(
-    kind: str, first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageRequest:
-    return PageRequest.of(
-        first,
-        decode_cursor(after, kind) if after else None,
-        last,
-        decode_cursor(before, kind) if before else None,
-    )
+@dataclass(frozen=True, slots=True)
+class RootConnection:
+    """A root connection's argument handling and read, shared by every executor."""
+
+    name: str
+    convert_filter: Callable[[Any], Any]
+    convert_order: Callable[[Any], Any]
+    read: Callable[..., Awaitable[Page[Any]]]  # (ctx, spec, order, page, *, total)
+
+    def request(
+        self, filter: Any, order_by: Any, window: tuple[Any, Any, Any, Any]
+    ) -> tuple[Any, Any, PageRequest, str]:
+        """(spec, order, page request, cursor kind); BAD_USER_INPUT before any I/O."""
+        spec, order = self.convert_filter(filter), self.convert_order(order_by)
+        kind = f"{self.name}:{order.field.value}:{order.direction.value}"
+        first, after, last, before = window
+        page = PageRequest.of(
+            first,
+            decode_cursor(after, kind) if after else None,
+            last,
+            decode_cursor(before, kind) if before else None,
+        )
+        return spec, order, page, kind
+
+
+JOBS = RootConnection("jobs", convert.job_filter, convert.job_order, reads.jobs)
+COMPANIES = RootConnection(
+    "companies", convert.company_filter, convert.company_order, reads.companies
+)
+CANDIDATES = RootConnection(
+    "candidates", convert.candidate_filter, convert.candidate_order, reads.candidates
+)
+ROOT_CONNECTIONS = {r.name: r for r in (JOBS, COMPANIES, CANDIDATES)}
 
 
 async def _connection(
     info: Info,
-    kind: str,
-    window: tuple[int | None, str | None, int | None, str | None],
-    read: Callable[[PageRequest, bool], Awaitable[Page[Any]]],
+    root: RootConnection,
+    args: tuple[Any, Any, tuple[Any, Any, Any, Any]],
     make_node: Callable[[Any], Any],
     connection: Any,
 ) -> Any:
     """One page (its total only when selected), its nodes, and their selected edges."""
-    first, after, last, before = window
+    spec, order, page, kind = root.request(*args)
     wants = wants_of(info)
-    found = await read(_page(kind, first, after, last, before), "totalCount" in wants)
+    found = await root.read(info.context, spec, order, page, total="totalCount" in wants)
     nodes = [make_node(record) for record in found.items]
     await expand(info.context, nodes, wants.child("edges", "node"))
     return connection.of(found, nodes, kind)
 
 
-def _kind(name: str, order: Any) -> str:
-    return f"{name}:{order.field.value}:{order.direction.value}"
+async def company_record(ctx: Context, id: str | None, slug: str | None) -> Company | None:
+    if (id is None) == (slug is None):
+        raise InvalidInput("pass exactly one of `id` and `slug`")
+    if id is not None:
+        return await ctx.loaders.company.load(int_key(id, "Company"))
+    return await ctx.loaders.company_by_slug.load(str(slug))
+
+
+async def job_record(ctx: Context, id: str) -> Job | None:
+    return await ctx.loaders.job.load(int_key(id, "Job"))
+
+
+async def candidate_record(ctx: Context, id: str) -> Candidate | None:
+    return await ctx.loaders.candidate.load(from_global_id(id, "Candidate"))
+
+
+async def application_record(ctx: Context, id: str) -> Application | None:
+    return await ctx.loaders.application.load(int_key(id, "Application"))
+
+
+# The single-entity roots: each loads one record by its arguments (all executors share them).
+ROOT_RECORDS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "company": company_record,
+    "job": job_record,
+    "candidate": candidate_record,
+    "application": application_record,
+}
 
 
 async def _one(info: Info, obj: T) -> T:
@@ -91,13 +142,7 @@ class Query:
     async def company(
         self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> CompanyType | None:
-        if (id is None) == (slug is None):
-            raise InvalidInput("pass exactly one of `id` and `slug`")
-        loaders = info.context.loaders
-        record = await (
-            loaders.company.load(int_key(id, "Company")) if id is not None
-            else loaders.company_by_slug.load(str(slug))
-        )  # fmt: skip
+        record = await company_record(info.context, id, slug)
         return await _one(info, CompanyType.from_record(record) if record else None)
 
     @strawberry.field(description="Companies (Relay connection, keyset paged).")
@@ -107,21 +152,15 @@ class Query:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CompanyConnection | None:  # fmt: skip
-        spec, order = convert.company_filter(filter), convert.company_order(order_by)
-
-        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
-            return reads.companies(info.context, spec, order, page, total=total)
-
         window = (first, after, last, before)
-        kind = _kind("companies", order)
         result: CompanyConnection = await _connection(
-            info, kind, window, read, CompanyType.from_record, CompanyConnection
+            info, COMPANIES, (filter, order_by, window), CompanyType.from_record, CompanyConnection
         )
         return result
 
     @strawberry.field(description="A job by global ID.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
-        record = await info.context.loaders.job.load(int_key(id, "Job"))
+        record = await job_record(info.context, id)
         return await _one(info, JobType.from_record(record) if record else None)
 
     @strawberry.field(description="Jobs (default: open, newest first). Relay connection.")
@@ -131,21 +170,15 @@ class Query:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> JobConnection | None:  # fmt: skip
-        spec, order = convert.job_filter(filter), convert.job_order(order_by)
-
-        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
-            return reads.jobs(info.context, spec, order, page, total=total)
-
         window = (first, after, last, before)
-        kind = _kind("jobs", order)
         result: JobConnection = await _connection(
-            info, kind, window, read, JobType.from_record, JobConnection
+            info, JOBS, (filter, order_by, window), JobType.from_record, JobConnection
         )
         return result
 
     @strawberry.field(description="A candidate profile by global ID.")
     async def candidate(self, info: Info, id: strawberry.ID) -> CandidateType | None:
-        record = await info.context.loaders.candidate.load(from_global_id(id, "Candidate"))
+        record = await candidate_record(info.context, id)
         return await _one(info, CandidateType.from_record(record) if record else None)
 
     @strawberry.field(description="Candidate profiles (Relay connection, keyset paged).")
@@ -155,21 +188,19 @@ class Query:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CandidateConnection | None:  # fmt: skip
-        spec, order = convert.candidate_filter(filter), convert.candidate_order(order_by)
-
-        def read(page: PageRequest, total: bool) -> Awaitable[Page[Any]]:
-            return reads.candidates(info.context, spec, order, page, total=total)
-
         window = (first, after, last, before)
-        kind = _kind("candidates", order)
         result: CandidateConnection = await _connection(
-            info, kind, window, read, CandidateType.from_record, CandidateConnection
+            info,
+            CANDIDATES,
+            (filter, order_by, window),
+            CandidateType.from_record,
+            CandidateConnection,
         )
         return result
 
     @strawberry.field(description="An application by global ID.")
     async def application(self, info: Info, id: strawberry.ID) -> ApplicationType | None:
-        record = await info.context.loaders.application.load(int_key(id, "Application"))
+        record = await application_record(info.context, id)
         return await _one(info, ApplicationType.from_record(record) if record else None)
 
 
