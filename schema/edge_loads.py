@@ -9,7 +9,7 @@ per edge and argument set.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.queries import Page
@@ -26,7 +26,7 @@ async def applications(
     ctx: Context,
     of_job: bool,
     raw: Mapping[str, Any],
-    keys: Sequence[Hashable],
+    keys: Sequence[Any],
     page: bool,
     total: bool,
 ) -> tuple[Pages, Totals]:
