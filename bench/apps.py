@@ -13,5 +13,10 @@ def hiregraph_app() -> FastAPI:
     return create_app(Settings())
 
 
+def interpreted_app() -> FastAPI:
+    """HireGraph with compiled operations off: every request through graphql-core."""
+    return create_app(Settings(compiled_operations=False))
+
+
 def naive_app() -> FastAPI:
     return create_app(Settings(), schema=naive_schema())

@@ -1,7 +1,9 @@
 """Job-board benchmark: HireGraph against a naive N+1 Strawberry variant, in one run.
 
-Both variants run as one uvicorn worker over the same stores and answer the same
-operation; wrk drives them in alternating rounds so machine noise hits both alike.
+Three variants run as one uvicorn worker each over the same stores and must answer the
+same data: HireGraph (compiled operations), HireGraph with every request through
+graphql-core ("interpreted"), and a naive N+1 Strawberry app. wrk drives them in
+alternating rounds so machine noise hits all alike.
 
     uv run --extra embedded python bench/job_board.py [--duration 15] [--rounds 3]
 
@@ -21,11 +23,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,7 +40,11 @@ from gateway.settings import Settings  # noqa: E402
 QUERY = """query JobBoard { jobs(first: 50, orderBy: POSTED_AT_DESC) { edges { node {
   title location salary { min { amount currency } max { amount currency } }
   company { name industry } applications { totalCount } } } } }"""
-VARIANTS = {"hiregraph": "bench.apps:hiregraph_app", "naive N+1": "bench.apps:naive_app"}
+VARIANTS = {
+    "hiregraph": "bench.apps:hiregraph_app",
+    "interpreted": "bench.apps:interpreted_app",
+    "naive N+1": "bench.apps:naive_app",
+}
 
 
 def fail(message: str) -> NoReturn:
@@ -81,12 +88,13 @@ def server(app: str, env: dict[str, str]) -> Iterator[str]:
         proc.wait(20)
 
 
-def check(url: str) -> dict[str, int]:
+def check(url: str) -> tuple[dict[str, int], Any]:
+    """Round trips of one request, and its data (every variant must answer the same)."""
     body = httpx.post(url, json={"query": QUERY}, timeout=30).json()
     if body.get("errors") or len(body["data"]["jobs"]["edges"]) != 50:
         fail(f"{url} answered wrongly: {str(body)[:300]}")
     trips: dict[str, int] = body["extensions"]["roundTrips"]
-    return trips
+    return trips, body["data"]
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -121,15 +129,15 @@ def main() -> None:
         json.dump({"query": QUERY}, f)
     results: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
     trips: dict[str, dict[str, int]] = {}
-    with (
-        stores(args) as env,
-        server(VARIANTS["hiregraph"], env) as fast,
-        server(VARIANTS["naive N+1"], env) as slow,
-    ):
-        urls = {"hiregraph": fast, "naive N+1": slow}
+    with ExitStack() as stack:
+        env = stack.enter_context(stores(args))
+        urls = {name: stack.enter_context(server(app, env)) for name, app in VARIANTS.items()}
+        answers = {}
         for name, url in urls.items():
-            trips[name] = check(url)
+            trips[name], answers[name] = check(url)
             wrk(url, f.name, 3, args.connections)  # warm-up
+        if len({orjson.dumps(a) for a in answers.values()}) != 1:
+            fail("the variants' responses differ")
         for _ in range(args.rounds):
             for name, url in urls.items():
                 results[name].append(wrk(url, f.name, args.duration, args.connections))
@@ -146,8 +154,9 @@ def report(results: dict[str, list[dict[str, float]]], trips: dict[str, Any], ar
         summary[name] = {**med, "rounds": rounds, "round_trips": trips[name]}
         print(f"{name:<12} {med['rps']:>8.1f} {med['p50_ms']:>8.1f} {med['p99_ms']:>8.1f}  "
               f"{trips[name]}")  # fmt: skip
-    ratio = summary["hiregraph"]["rps"] / summary["naive N+1"]["rps"]
-    print(f"ratio hiregraph / naive: {ratio:.2f}x")
+    for other in ("interpreted", "naive N+1"):
+        ratio = summary["hiregraph"]["rps"] / summary[other]["rps"]
+        print(f"ratio hiregraph / {other}: {ratio:.2f}x")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")

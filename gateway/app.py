@@ -11,6 +11,7 @@ from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
 from gateway.settings import Settings
 from schema import build_schema
+from schema.compiled import CompiledOperations
 
 
 def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> FastAPI:
@@ -23,10 +24,13 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
         openapi_url=None,
     )
     app.state.settings = settings
-    graphql = GraphQLApp(
-        schema or build_schema(expose_round_trips=settings.round_trips_in_responses),
-        graphiql=settings.graphiql,
-    )
+    expose = settings.round_trips_in_responses
+    compiled = None
+    if schema is None:
+        schema = build_schema(expose_round_trips=expose)
+        if settings.compiled_operations:
+            compiled = CompiledOperations(schema._schema, expose_round_trips=expose)
+    graphql = GraphQLApp(schema, graphiql=settings.graphiql, compiled=compiled)
     # Plain Starlette routes to the ASGI app (see gateway.graphql_app for why).
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     app.router.routes.append(WebSocketRoute("/graphql", graphql))

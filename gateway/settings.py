@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     expose_round_trips: bool | None = Field(
         None, description="Report store round trips in `extensions`; defaults to on in dev."
     )
+    compiled_operations: bool = Field(
+        True,
+        description="Answer covered queries with compiled programs instead of graphql-core.",
+    )
     pools: PoolSettings = PoolSettings()
 
     @model_validator(mode="after")

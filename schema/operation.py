@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
@@ -32,8 +32,20 @@ CACHED_DOCUMENTS = 512
 # Built once: a rule class per request would defeat the validation cache's key.
 RULES: tuple[Any, ...] = (max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES))
 
+_ALL_RULES = (*specified_rules, *RULES)  # what a Strawberry operation validates with
+
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
 _validate: Callable[..., Any] = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
+
+
+def valid_document(schema: GraphQLSchema, query: str) -> DocumentNode | None:
+    """The parsed document when it is valid under the rules every operation runs with
+    (graphql-core's, Strawberry's and the limits), from the same caches; else None."""
+    try:
+        document = _parse(query)
+    except GraphQLError:
+        return None
+    return None if _validate(schema, document, _ALL_RULES) else document
 
 
 class GatewayOperation(SchemaExtension):

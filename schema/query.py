@@ -88,7 +88,9 @@ async def _connection(
     return connection.of(found, nodes, kind)
 
 
-async def company_record(ctx: Context, id: str | None, slug: str | None) -> Company | None:
+async def company_record(
+    ctx: Context, id: str | None = None, slug: str | None = None
+) -> Company | None:
     if (id is None) == (slug is None):
         raise InvalidInput("pass exactly one of `id` and `slug`")
     if id is not None:
