@@ -5,9 +5,10 @@ They import no I/O library, so every layer can use them and unit tests build the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.enums import (
     ApplicationStatus,
@@ -139,3 +140,26 @@ class Candidate:
     created_at: datetime
     updated_at: datetime
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+R = TypeVar("R")
+
+
+def builder(cls: type[R]) -> Callable[..., R]:
+    """A constructor of the frozen, slotted record `cls` for adapters' hot paths.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`, about
+    0.5 µs a field here: for a page of 50 jobs and their companies, most of a millisecond.
+    This sets the slots directly (the same frozen instance: equal, hashed and immutable
+    as any other), taking every field by keyword, no defaults.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    body = []
+    for i, name in enumerate(names):
+        env[f"set{i}"] = getattr(cls, name).__set__
+        body.append(f"    set{i}(o, {name})\n")
+    source = f"def build(*, {', '.join(names)}):\n    o = new(cls)\n{''.join(body)}    return o\n"
+    exec(compile(source, f"<builder {cls.__name__}>", "exec"), env)  # noqa: S102 (field names only)
+    built: Callable[..., R] = env["build"]
+    return built

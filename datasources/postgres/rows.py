@@ -13,7 +13,7 @@ from domain.enums import (
     RemotePolicy,
     Seniority,
 )
-from domain.records import Application, Company, Job
+from domain.records import Application, Company, Job, builder
 
 # Enum lookups by stored value; a dict read is several times cheaper than Enum(value).
 _SIZE = {m.value: m for m in CompanySize}
@@ -23,9 +23,14 @@ _SENIORITY = {m.value: m for m in Seniority}
 _JOB_STATUS = {m.value: m for m in JobStatus}
 _APP_STATUS = {m.value: m for m in ApplicationStatus}
 
+# Rows are turned into records by the page; see `builder` for why not the dataclass init.
+_company = builder(Company)
+_job = builder(Job)
+_application = builder(Application)
+
 
 def company_from_row(r: Mapping[str, Any]) -> Company:
-    return Company(
+    return _company(
         id=r["id"],
         slug=r["slug"],
         name=r["name"],
@@ -41,7 +46,7 @@ def company_from_row(r: Mapping[str, Any]) -> Company:
 
 
 def job_from_row(r: Mapping[str, Any]) -> Job:
-    return Job(
+    return _job(
         id=r["id"],
         company_id=r["company_id"],
         title=r["title"],
@@ -66,7 +71,7 @@ def job_from_row(r: Mapping[str, Any]) -> Job:
 
 
 def application_from_row(r: Mapping[str, Any]) -> Application:
-    return Application(
+    return _application(
         id=r["id"],
         job_id=r["job_id"],
         candidate_id=r["candidate_id"],

@@ -262,6 +262,9 @@ def _non_null(inner: Completer) -> Completer:
             raise Bail
         return result
 
+    shape = getattr(inner, "shape", None)
+    if shape is not None:  # rendered inline (see _generate)
+        complete.shape = ("non-null " + shape[0], shape[1])  # type: ignore[attr-defined]
     return complete
 
 
@@ -278,6 +281,9 @@ def _list(inner: Completer, native: type | None) -> Completer:
     def complete(value: Any, table: Any) -> Any:
         return None if value is None else [inner(x, table) for x in value]
 
+    shape = getattr(inner, "shape", None)
+    if shape is not None and shape[0] == "non-null object":
+        complete.shape = ("list", shape[1])  # type: ignore[attr-defined]
     return complete
 
 
@@ -285,7 +291,23 @@ def _object(sel: Selection) -> Completer:
     def complete(value: Any, table: Any) -> Any:
         return None if value is None else sel.complete(value, table)
 
+    complete.shape = ("object", sel)  # type: ignore[attr-defined]
     return complete
+
+
+def _bail() -> Any:
+    raise Bail
+
+
+# Object-valued fields rendered inline: the child's function is called directly. A None
+# item of a non-null list reaches the child, whose first attribute read fails, and the
+# request falls back like any other error (selections of constants only check first).
+_INLINE = {
+    "object": "(None if (v := {read}) is None else f{i}(v, e))",
+    "non-null object": "(f{i}(v, e) if (v := {read}) is not None else bail())",
+    "list": "(None if (v := {read}) is None else [f{i}(x, e) for x in v])",
+    "non-null list": "([f{i}(x, e) for x in v] if (v := {read}) is not None else bail())",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -296,10 +318,11 @@ def _code(source: str) -> CodeType:
 def _generate(steps: list[tuple[str, str, Any, Completer, type | None]]) -> Any:
     """One dict display per selection set. Only response keys (validated GraphQL names)
     and attribute names (Python identifiers from type definitions) reach the source."""
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {"bail": _bail}
     items = []
     for i, (key, kind, value, complete, native) in enumerate(steps):
         env[f"c{i}"], env[f"t{i}"] = complete, native
+        shape = getattr(complete, "shape", None)
         if kind == "const":
             items.append(f"{key!r}: {value!r}")
             continue
@@ -311,11 +334,16 @@ def _generate(steps: list[tuple[str, str, Any, Completer, type | None]]) -> Any:
         else:
             env[f"g{i}"] = value
             read = f"g{i}(s)"
-        if native is not None:
+        if shape is not None and shape[0] in _INLINE:
+            env[f"f{i}"] = shape[1].complete
+            items.append(f"{key!r}: " + _INLINE[shape[0]].format(read=read, i=i))
+        elif native is not None:
             items.append(f"{key!r}: (v if type(v := {read}) is t{i} else c{i}(v, e))")
         else:
             items.append(f"{key!r}: c{i}({read}, e)")
-    source = "def complete(s, e):\n    return {" + ", ".join(items) + "}\n"
+    constants_only = all(kind == "const" for _, kind, *_ in steps)
+    check = "    if s is None:\n        bail()\n" if constants_only else ""
+    source = "def complete(s, e):\n" + check + "    return {" + ", ".join(items) + "}\n"
     exec(_code(source), env)  # noqa: S102 (generated from validated names only; see docstring)
     return env["complete"]
 
