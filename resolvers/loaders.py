@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
+from strawberry.dataloader import DataLoader, LoaderTask, get_current_batch
 
 from datasources.ports import Datasources
 from domain.queries import ApplicationFilter, JobFilter, Page
@@ -55,12 +55,30 @@ K = TypeVar("K", bound=Hashable)
 class Loader(DataLoader[K, V]):
     """Strawberry's DataLoader with a leaner `load_many` for list-level loads.
 
-    `asyncio.gather` over one future per key schedules a callback per key; once the
-    batch has resolved, awaiting the futures in order costs nothing more.
+    `DataLoader.load` per key adds a done callback to each future, which the event loop
+    then runs once per key, and `gather` adds another per key. A list-level load adds
+    its misses to the current batch in one go, with one callback, and awaits the
+    futures in order (once the batch has resolved that costs nothing). Batching,
+    deduplication and caching are Strawberry's own: same batch, same cache, same
+    dispatch.
     """
 
     def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
-        futures = [cast("asyncio.Future[V]", self.load(key)) for key in keys]
+        futures: list[asyncio.Future[V]] = []
+        added: list[LoaderTask[K, V]] = []
+        cache = self.cache_map if self.cache else None
+        for key in keys:
+            future = cache.get(key) if cache is not None else None
+            if future is None or future.cancelled():
+                future = self.loop.create_future()
+                if cache is not None:
+                    cache.set(key, future)
+                added.append(LoaderTask(key, future))
+            futures.append(future)
+        if added:
+            batch = get_current_batch(self)  # the pending batch, or a new one (dispatched)
+            batch.tasks.extend(added)
+            added[-1].future.add_done_callback(batch._on_future_done)
 
         async def collect() -> list[V]:
             try:

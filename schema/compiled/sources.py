@@ -28,6 +28,7 @@ from domain.records import (
     Money,
     Preferences,
     Skill,
+    builder,
 )
 from resolvers.context import Context
 from schema import edge_loads as loads
@@ -193,11 +194,16 @@ def _global_id(type_name: str) -> Call:
     return Call(lambda record: to_global_id(type_name, record.id))
 
 
+_new_money = builder(Money)
+
+
 def _money(amount: str) -> Call:
     def money(j: Job) -> Money | None:
-        value = getattr(j, amount)
+        value, currency = getattr(j, amount), j.salary_currency
         return (
-            None if value is None or j.salary_currency is None else Money(value, j.salary_currency)
+            None
+            if value is None or currency is None
+            else _new_money(amount=value, currency=currency)
         )
 
     return Call(money)
