@@ -1,16 +1,20 @@
 """GraphQL argument values -> domain read specifications.
 
-Arguments reach us in two ways: as a root resolver's converted parameters, and as the
-coerced values the edge expander reads from the selection. Both give Strawberry input
-objects; enum members may arrive as members, values or names, and all three are taken.
+Arguments reach us in two ways: as a root resolver's converted parameters (Strawberry
+input objects), and as the coerced values that the edge expander and compiled operations
+read from the selection (graphql-core's dicts keyed by GraphQL field names). Both are
+taken, through `_view`; enum members may arrive as members, values or names, and all
+three are taken too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
+
+from strawberry.utils.str_converters import to_camel_case
 
 from domain.enums import ApplicationStatus, EmploymentType, JobStatus, RemotePolicy, Seniority
 from domain.errors import InvalidInput
@@ -51,6 +55,22 @@ def _enums(cls: type[E], values: Iterable[Any] | None) -> tuple[E, ...] | None:
     return None if values is None else tuple(enum_of(cls, v) for v in values)
 
 
+class _InputView:
+    """Attribute access by Python name to an input object that graphql-core left a dict."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, python_name: str) -> Any:
+        return self._values.get(to_camel_case(python_name))
+
+
+def _view(value: Any) -> Any:
+    return _InputView(value) if isinstance(value, Mapping) else value
+
+
 def _strings(values: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(values)
 
@@ -67,30 +87,30 @@ def _order(value: Any) -> tuple[str, Direction]:
     return field, Direction(direction)
 
 
-def job_filter(f: inputs.JobFilter | None) -> JobFilter:
+def job_filter(f: inputs.JobFilter | Mapping[str, Any] | None) -> JobFilter:
     if f is None:
         return JobFilter()
+    v: Any = _view(f)
     salary = None
-    if f.salary is not None:
-        salary = SalaryFilter(
-            currency=f.salary.currency.upper(), min=f.salary.min, max=f.salary.max
-        )
-    statuses = _enums(JobStatus, f.status)
+    if v.salary is not None:
+        s = _view(v.salary)
+        salary = SalaryFilter(currency=s.currency.upper(), min=s.min, max=s.max)
+    statuses = _enums(JobStatus, v.status)
     return JobFilter(
-        search=f.search,
+        search=v.search,
         company_ids=None
-        if f.company_ids is None
-        else tuple(int_key(i, "Company") for i in f.company_ids),
-        cities=_strings(f.locations),
-        countries=_strings(f.countries),
-        remote=_enums(RemotePolicy, f.remote),
-        employment_types=_enums(EmploymentType, f.employment_types),
-        seniorities=_enums(Seniority, f.seniorities),
+        if v.company_ids is None
+        else tuple(int_key(i, "Company") for i in v.company_ids),
+        cities=_strings(v.locations),
+        countries=_strings(v.countries),
+        remote=_enums(RemotePolicy, v.remote),
+        employment_types=_enums(EmploymentType, v.employment_types),
+        seniorities=_enums(Seniority, v.seniorities),
         salary=salary,
-        skills_any=_strings(f.skills_any),
-        skills_all=_strings(f.skills_all),
-        posted_after=_when(f.posted_after),
-        posted_before=_when(f.posted_before),
+        skills_any=_strings(v.skills_any),
+        skills_all=_strings(v.skills_all),
+        posted_after=_when(v.posted_after),
+        posted_before=_when(v.posted_before),
         statuses=statuses if statuses else (JobStatus.OPEN,),
     )
 
@@ -100,10 +120,11 @@ def job_order(value: Any) -> JobOrder:
     return JobOrder(JobOrderField(field), direction)
 
 
-def company_filter(f: inputs.CompanyFilter | None) -> CompanyFilter:
+def company_filter(f: inputs.CompanyFilter | Mapping[str, Any] | None) -> CompanyFilter:
     if f is None:
         return CompanyFilter()
-    return CompanyFilter(search=f.search, industries=_strings(f.industries))
+    v: Any = _view(f)
+    return CompanyFilter(search=v.search, industries=_strings(v.industries))
 
 
 def company_order(value: Any) -> CompanyOrder:
@@ -111,18 +132,19 @@ def company_order(value: Any) -> CompanyOrder:
     return CompanyOrder(CompanyOrderField(field), direction)
 
 
-def candidate_filter(f: inputs.CandidateFilter | None) -> CandidateFilter:
+def candidate_filter(f: inputs.CandidateFilter | Mapping[str, Any] | None) -> CandidateFilter:
     if f is None:
         return CandidateFilter()
+    v: Any = _view(f)
     return CandidateFilter(
-        skills_all=_strings(f.skills_all),
-        skills_any=_strings(f.skills_any),
-        min_skill_level=f.min_skill_level,
-        min_years_experience=f.min_years_experience,
-        countries=_strings(f.countries),
-        cities=_strings(f.cities),
-        open_to_remote=f.open_to_remote,
-        search=f.search,
+        skills_all=_strings(v.skills_all),
+        skills_any=_strings(v.skills_any),
+        min_skill_level=v.min_skill_level,
+        min_years_experience=v.min_years_experience,
+        countries=_strings(v.countries),
+        cities=_strings(v.cities),
+        open_to_remote=v.open_to_remote,
+        search=v.search,
     )
 
 

@@ -229,9 +229,9 @@ class FakeCandidates:
 
     async def matching_for(
         self, jobs: Sequence[tuple[int, Sequence[str]]], limit: int
-    ) -> dict[int, list[Candidate]]:
+    ) -> dict[int, list[str]]:
         self.log.record("candidates.matching_for", tuple(j for j, _ in jobs), limit)
-        return {j: list(self.rows.values())[:limit] for j, _ in jobs}
+        return {j: list(self.rows)[:limit] for j, _ in jobs}  # ids, as the port says
 
 
 def fake_datasources(

@@ -80,7 +80,9 @@ class _Builder:
             if name == "__typename":
                 roots.append(RootStep(key, None, nodes[0], None, _constant_completer("Query"), []))
                 continue
-            field_def = query.fields[name]
+            field_def = query.fields.get(name)
+            if field_def is None:  # introspection
+                raise Unsupported(name)
             sink: list[Selection] = []
             complete = self.completer(field_def.type, nodes, sink)
             if name in ROOT_CONNECTIONS:
