@@ -33,6 +33,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 
 from resolvers.context import Context
 from schema.compiled.sources import ConnSource, Edge
+from schema.query import RootConnection
 
 T = TypeVar("T")
 Completer = Callable[[Any, list[Any]], Any]
@@ -157,7 +158,7 @@ class RootStep:
         if self.args is None:  # __typename
             return None
         args = self.args.of(variables)
-        if hasattr(self.read, "request"):  # a RootConnection
+        if isinstance(self.read, RootConnection):
             window = (args.get("first"), args.get("after"), args.get("last"), args.get("before"))
             spec, order, page, kind = self.read.request(
                 args.get("filter"), args.get("orderBy"), window
