@@ -39,7 +39,7 @@ async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
     for obj in objs:
         groups.setdefault(type(obj), []).append(obj)
     selected = {f.name for f in wants.fields}
-    levels = await _all(
+    levels = await gather_all(
         [
             handler(ctx, group, wants)
             for cls, group in groups.items()
@@ -47,10 +47,10 @@ async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
             if name in selected
         ]
     )
-    await _all([expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt if kids])
+    await gather_all([expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt if kids])
 
 
-async def _all(coros: list[Awaitable[T]]) -> list[T]:
+async def gather_all(coros: list[Awaitable[T]]) -> list[T]:
     """`asyncio.gather`, minus the task when there is only one thing to wait for."""
     if len(coros) <= 1:
         return [await c for c in coros]
@@ -121,7 +121,7 @@ async def _connections(
             children.extend(e.node for e in conn.edges)
         return children, sub.child("edges", "node")
 
-    return await _all([one(k, a, s) for k, (a, s) in wants.by_key(name).items()])
+    return await gather_all([one(k, a, s) for k, (a, s) in wants.by_key(name).items()])
 
 
 def _application_connection(page: Page[Any]) -> ApplicationConnection:

@@ -14,8 +14,7 @@ which produces exactly the error and partial result it always would.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 
 from resolvers.context import Context
 from schema.compiled.sources import ConnSource, Edge
+from schema.expand import gather_all
 from schema.query import RootConnection
 
 T = TypeVar("T")
@@ -131,14 +131,7 @@ async def expand(
 ) -> None:
     if records:
         steps = [step for sel in selections for step in sel.edges]
-        await _all([step.run(ctx, records, table, variables) for step in steps])
-
-
-async def _all(coros: list[Awaitable[T]]) -> list[T]:
-    """`asyncio.gather`, minus the task when there is only one thing to wait for."""
-    if len(coros) <= 1:
-        return [await c for c in coros]
-    return list(await asyncio.gather(*coros))
+        await gather_all([step.run(ctx, records, table, variables) for step in steps])
 
 
 class RootStep:
@@ -197,7 +190,7 @@ class Program:
     async def run(self, ctx: Context, variables: VariableValues | None) -> dict[str, Any]:
         """The response's `data`; raises `Bail` or the loading error when it cannot."""
         table: Table = [None] * self.edge_count
-        values = await _all([root.load(ctx, table, variables) for root in self.roots])
+        values = await gather_all([root.load(ctx, table, variables) for root in self.roots])
         return {
             root.key: root.complete(value, table)
             for root, value in zip(self.roots, values, strict=True)
