@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -35,7 +35,6 @@ from schema.compiled.sources import ConnSource, Edge
 from schema.expand import gather_all
 from schema.query import RootConnection
 
-T = TypeVar("T")
 Completer = Callable[[Any, list[Any]], Any]
 Table = list[Any]  # edge step index -> {parent key: value}
 
