@@ -9,12 +9,12 @@ distinct argument set, so the number of round trips never grows with page size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader, LoaderTask, get_current_batch
+from strawberry.dataloader import AbstractCache, DataLoader, LoaderTask, get_current_batch
 
 from datasources.ports import Datasources
 from domain.queries import ApplicationFilter, JobFilter, Page
@@ -52,6 +52,47 @@ def grouped(
 K = TypeVar("K", bound=Hashable)
 
 
+class RequestCache(AbstractCache[K, V]):
+    """Strawberry's loader cache over one dict, with primed values turned into futures lazily.
+
+    A root page primes its loader with every record it read (50 jobs), so that a later
+    edge needing one of them finds it without a round trip. Most operations never ask,
+    and a future per record costs more than the record: here a primed value becomes a
+    future only when a load asks for its key. No key function: keys are the values.
+    """
+
+    __slots__ = ("futures", "primed")
+
+    def __init__(self) -> None:
+        self.futures: dict[K, asyncio.Future[V]] = {}
+        self.primed: dict[K, V] = {}
+
+    def get(self, key: K) -> asyncio.Future[V] | None:
+        future = self.futures.get(key)
+        if future is None and self.primed and key in self.primed:
+            future = self.futures[key] = asyncio.get_running_loop().create_future()
+            future.set_result(self.primed.pop(key))
+        return future
+
+    def set(self, key: K, value: asyncio.Future[V]) -> None:
+        self.futures[key] = value
+
+    def delete(self, key: K) -> None:
+        self.futures.pop(key, None)
+        self.primed.pop(key, None)
+
+    def clear(self) -> None:
+        self.futures.clear()
+        self.primed.clear()
+
+    def prime(self, data: Mapping[K, V]) -> None:
+        """Remember values for keys not loaded yet (a loaded value wins, as in Strawberry)."""
+        futures, primed = self.futures, self.primed
+        for key, value in data.items():
+            if key not in futures:
+                primed[key] = value
+
+
 class Loader(DataLoader[K, V]):
     """Strawberry's DataLoader with a leaner `load_many` for list-level loads.
 
@@ -62,6 +103,17 @@ class Loader(DataLoader[K, V]):
     deduplication and caching are Strawberry's own: same batch, same cache, same
     dispatch.
     """
+
+    cache_map: RequestCache[K, V]
+
+    def __init__(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
+        super().__init__(load_fn=load_fn, cache_map=RequestCache())
+
+    def prime_many(self, data: Mapping[K, V], force: bool = False) -> None:
+        if force or (self.batch is not None and not self.batch.dispatched):
+            super().prime_many(data, force)  # replaces values or settles pending keys
+        else:
+            self.cache_map.prime(data)
 
     def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
         futures: list[asyncio.Future[V]] = []
