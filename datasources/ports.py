@@ -40,7 +40,12 @@ class CompanyRepository(Protocol):
 class JobRepository(Protocol):
     async def get_many(self, ids: Sequence[int]) -> list[Job | None]: ...
 
-    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]: ...
+    async def search(
+        self, f: JobFilter, order: JobOrder, page: PageRequest, fields: frozenset[str] | None = None
+    ) -> Page[Job]:
+        """A page of jobs; with `fields`, records that carry at least those fields (an
+        adapter may read fewer columns) and must not be cached as whole jobs."""
+        ...
 
     async def count(self, f: JobFilter) -> int: ...
 

@@ -65,6 +65,9 @@ class Job:
     updated_at: datetime
 
 
+JOB_FIELDS = frozenset(f.name for f in fields(Job))
+
+
 @dataclass(frozen=True, slots=True)
 class Application:
     id: int

@@ -49,10 +49,20 @@ async def _page(
 
 
 async def jobs(
-    ctx: Context, f: JobFilter, order: JobOrder, page: PageRequest, *, total: bool
-) -> Page[Job]:
+    ctx: Context, f: JobFilter, order: JobOrder, page: PageRequest, *, total: bool,
+    fields: frozenset[str] | None = None,
+) -> Page[Job]:  # fmt: skip
+    """A page of jobs. With `fields` (the compiled path's projection), the records may
+    carry only those fields, so they are not primed into the job loader."""
     check_job_query(f, order)
-    return await _page(ctx.datasources.jobs, f, order, page, total, ctx.loaders.prime_jobs)
+    repo = ctx.datasources.jobs
+    if fields is None:
+        return await _page(repo, f, order, page, total, ctx.loaders.prime_jobs)
+    search = repo.search(f, order, page, fields)
+    if not total:
+        return await search
+    got, count = await asyncio.gather(search, repo.count(f))
+    return replace(got, total=count)
 
 
 async def companies(

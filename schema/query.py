@@ -44,7 +44,8 @@ class RootConnection:
     name: str
     convert_filter: Callable[[Any], Any]
     convert_order: Callable[[Any], Any]
-    read: Callable[..., Awaitable[Page[Any]]]  # (ctx, spec, order, page, *, total)
+    read: Callable[..., Awaitable[Page[Any]]]  # (ctx, spec, order, page, *, total[, fields])
+    projects: bool = False  # `read` takes `fields`: records may carry only those
 
     def request(
         self, filter: Any, order_by: Any, window: tuple[Any, Any, Any, Any]
@@ -62,7 +63,7 @@ class RootConnection:
         return spec, order, page, kind
 
 
-JOBS = RootConnection("jobs", convert.job_filter, convert.job_order, reads.jobs)
+JOBS = RootConnection("jobs", convert.job_filter, convert.job_order, reads.jobs, projects=True)
 COMPANIES = RootConnection(
     "companies", convert.company_filter, convert.company_order, reads.companies
 )

@@ -27,7 +27,16 @@ from domain.queries import (
     Page,
     PageRequest,
 )
-from domain.records import Application, Candidate, Company, Job, Location, Preferences, Skill
+from domain.records import (
+    JOB_FIELDS,
+    Application,
+    Candidate,
+    Company,
+    Job,
+    Location,
+    Preferences,
+    Skill,
+)
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -133,9 +142,17 @@ class FakeJobs:
         self.log.record("jobs.get_many", tuple(ids))
         return [self.rows.get(i) for i in ids]
 
-    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+    async def search(
+        self, f: JobFilter, order: JobOrder, page: PageRequest, fields: frozenset[str] | None = None
+    ) -> Page[Job]:
         self.log.record("jobs.search", f, order, page)
-        return _page(self._open(), lambda j: (j.posted_at, j.id), page)
+        found = _page(self._open(), lambda j: (j.posted_at, j.id), page)
+        if fields is None or not fields <= JOB_FIELDS:
+            return found
+        # As the adapter does: records carry only what was asked, so a read that was
+        # not declared fails instead of passing on a whole record.
+        keep = fields | {"id", "posted_at"}
+        return replace(found, items=[_partial(j, keep) for j in found.items])
 
     async def count(self, f: JobFilter) -> int:
         self.log.record("jobs.count", f)
@@ -253,3 +270,10 @@ def fake_datasources(
         probes={"postgres": ok, "mongo": ok, "redis": ok},
     )
     return ds, log
+
+
+def _partial(job: Job, names: frozenset[str]) -> Job:
+    record: Job = object.__new__(Job)
+    for name in names:
+        object.__setattr__(record, name, getattr(job, name))
+    return record

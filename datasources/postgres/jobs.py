@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -11,23 +12,39 @@ from sqlalchemy import func, select, text
 from datasources.postgres.job_sql import job_conditions, job_keyset
 from datasources.postgres.keyset import Keyset
 from datasources.postgres.reader import PgReader, parent_ids, per_parent
-from datasources.postgres.rows import job_from_row
+from datasources.postgres.rows import job_from_row, partial_job_reader
 from datasources.postgres.tables import jobs
 from domain.enums import JobStatus
 from domain.queries import Direction, JobFilter, JobOrder, JobOrderField, Page, PageRequest
-from domain.records import Job
+from domain.records import JOB_FIELDS, Job
 
 JOB_COLUMNS = [c for c in jobs.c if c.name != "search"]
 _COLUMN_LIST = ", ".join(f"j.{c.name}" for c in JOB_COLUMNS)
 _BY_IDS = f"SELECT {_COLUMN_LIST} FROM jobs j WHERE j.id = ANY($1::bigint[])"  # noqa: S608
 # One status (the board is OPEN): `status = $1` keeps ix_jobs_status_posted_id in the generic
 # plan that a prepared statement settles on; `= ANY($1)` there plans a scan and a sort.
-_BOARD = f"""SELECT {_COLUMN_LIST} FROM jobs j WHERE j.status = $1::job_status {{after}}
-ORDER BY j.posted_at {{d}}, j.id {{d}} LIMIT $2"""  # noqa: S608
-_BOARD_DESC = _BOARD.format(after="", d="DESC")
-_BOARD_ASC = _BOARD.format(after="", d="ASC")
-_BOARD_AFTER_DESC = _BOARD.format(after="AND (j.posted_at, j.id) < ($3, $4)", d="DESC")
-_BOARD_AFTER_ASC = _BOARD.format(after="AND (j.posted_at, j.id) > ($3, $4)", d="ASC")
+_BOARD = """SELECT {columns} FROM jobs j WHERE j.status = $1::job_status {after}
+ORDER BY j.posted_at {d}, j.id {d} LIMIT $2"""
+_COLUMN_NAMES = tuple(c.name for c in JOB_COLUMNS)
+# What every projection carries: the id, and the board's keyset.
+_ALWAYS = frozenset({"id", "posted_at"})
+
+
+@lru_cache(maxsize=64)
+def _board_sql(names: tuple[str, ...], desc: bool, after: bool) -> str:
+    """The board's fixed SQL for one projection and direction (asyncpg prepares each once)."""
+    d = "DESC" if desc else "ASC"
+    condition = f"AND (j.posted_at, j.id) {'<' if desc else '>'} ($3, $4)" if after else ""
+    return _BOARD.format(columns=", ".join(f"j.{n}" for n in names), after=condition, d=d)
+
+
+def _projection(fields: frozenset[str] | None) -> tuple[str, ...] | None:
+    """The columns to read for `fields` (table order), or None to read whole jobs."""
+    if fields is None or not fields <= JOB_FIELDS:
+        return None
+    wanted = fields | _ALWAYS
+    return tuple(n for n in _COLUMN_NAMES if n in wanted)
+
 
 # Open jobs ranked for each candidate: shared skills dominate, then remote and place fit.
 # The GIN index on skills finds the candidates' jobs (`&&`); one statement for all of them.
@@ -55,14 +72,19 @@ class PgJobRepository(PgReader):
         by_id = {r["id"]: job_from_row(r) for r in rows}
         return [by_id.get(i) for i in ids]
 
-    async def search(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+    async def search(
+        self, f: JobFilter, order: JobOrder, page: PageRequest, fields: frozenset[str] | None = None
+    ) -> Page[Job]:
+        names = _projection(fields)
         if _is_board(f, order):
-            return await self._board(f, order, page)
+            return await self._board(f, order, page, names or _COLUMN_NAMES)
         ks = job_keyset(order, f)
         keys = [e.label(f"k{i}") for i, e in enumerate(ks.exprs)]
-        stmt = ks.apply(select(*JOB_COLUMNS, *keys).where(job_conditions(f)), page)
+        columns = JOB_COLUMNS if names is None else [jobs.c[n] for n in names]
+        stmt = ks.apply(select(*columns, *keys).where(job_conditions(f)), page)
         rows = await self._rows(stmt)
-        return ks.finish([job_from_row(r) for r in rows], [(r["k0"], r["k1"]) for r in rows], page)
+        read = job_from_row if names is None else partial_job_reader(names)
+        return ks.finish([read(r) for r in rows], [(r["k0"], r["k1"]) for r in rows], page)
 
     async def count(self, f: JobFilter) -> int:
         stmt = select(func.count().label("n")).select_from(jobs).where(job_conditions(f))
@@ -95,18 +117,18 @@ class PgJobRepository(PgReader):
             found[r["pid"]].append(job_from_row(r))
         return found
 
-    async def _board(self, f: JobFilter, order: JobOrder, page: PageRequest) -> Page[Job]:
+    async def _board(
+        self, f: JobFilter, order: JobOrder, page: PageRequest, names: tuple[str, ...]
+    ) -> Page[Job]:
         """The unfiltered board, newest or oldest first: fixed SQL, prepared once."""
         desc = (order.direction is Direction.DESC) != page.backward
         (status,) = f.statuses
-        if page.after is None:
-            sql = _BOARD_DESC if desc else _BOARD_ASC
-            rows = await self._fetch(sql, status.value, page.size + 1)
-        else:
-            sql = _BOARD_AFTER_DESC if desc else _BOARD_AFTER_ASC
-            rows = await self._fetch(sql, status.value, page.size + 1, *page.after)
+        sql = _board_sql(names, desc, page.after is not None)
+        after = () if page.after is None else page.after
+        rows = await self._fetch(sql, status.value, page.size + 1, *after)
         keyset = Keyset([jobs.c.posted_at, jobs.c.id], order.direction is Direction.DESC)
-        items = [job_from_row(r) for r in rows]
+        read = partial_job_reader(names)
+        items = [read(r) for r in rows]
         return keyset.finish(items, [(j.posted_at, j.id) for j in items], page)
 
 

@@ -70,6 +70,7 @@ class _Builder:
         self.schema = schema
         self.fragments = fragments
         self.edge_count = 0
+        self.uses_job_loader = False
 
     def program(self, operation: OperationDefinitionNode) -> Program:
         query = self.schema.query_type
@@ -87,13 +88,19 @@ class _Builder:
             complete = self.completer(field_def.type, nodes, sink)
             if name in ROOT_CONNECTIONS:
                 need_total = "totalCount" in self._selected_names(field_def.type, nodes)
-                root = RootStep(key, field_def, nodes[0], ROOT_CONNECTIONS[name], complete, sink)
+                read = ROOT_CONNECTIONS[name]
+                root = RootStep(key, field_def, nodes[0], read, complete, sink)
                 root.need_total = need_total
+                if read.projects:
+                    root.fields = _union_of_reads(sink)
             elif name in ROOT_RECORDS:
                 root = RootStep(key, field_def, nodes[0], ROOT_RECORDS[name], complete, sink)
             else:
                 raise Unsupported(f"root field {name}")
             roots.append(root)
+        if self.uses_job_loader:  # root jobs are read whole and primed for those edges
+            for root in roots:
+                root.fields = None
         return Program(roots, self.edge_count, bool(operation.variable_definitions), operation)
 
     # -- selections ---------------------------------------------------------------------
@@ -163,6 +170,7 @@ class _Builder:
             sink.append(sel)
         sets = [n.selection_set for n in nodes if n.selection_set]
         steps: list[tuple[str, str, Any, Completer, type | None]] = []
+        reads: set[str] | None = set()
         for key, field_nodes in self.collect(object_type, sets).items():
             name = field_nodes[0].name.value
             if name == "__typename":
@@ -176,14 +184,18 @@ class _Builder:
                 step = EdgeStep(self.edge_count, how, field_def, field_nodes[0], children)
                 step.need_page, step.need_total = self._page_flags(how, field_def, field_nodes)
                 self.edge_count += 1
+                self.uses_job_loader |= how.uses_job_loader
                 sel.edges.append(step)
                 steps.append((key, "edge", (step.index, how.key), complete, None))
+                reads = _add(reads, (how.key,))
             else:
                 complete = self.completer(field_def.type, field_nodes, None if record else sink)
                 kind = "attr" if isinstance(how, Attr) else "call"
                 value = how.name if isinstance(how, Attr) else how.fn
                 steps.append((key, kind, value, complete, native_type(field_def.type)))
+                reads = _add(reads, (how.name,) if isinstance(how, Attr) else how.reads)
         sel.complete = _generate(steps)
+        sel.reads = None if reads is None else frozenset(reads)
         return sel
 
     def _page_flags(self, how: Edge, field_def: Any, nodes: list[FieldNode]) -> tuple[bool, bool]:
@@ -221,6 +233,20 @@ class _Builder:
             sel = self.selection(gql_type, nodes, sink)
             return _object(sel)
         raise Unsupported(f"abstract type {gql_type}")
+
+
+def _add(reads: set[str] | None, more: tuple[str, ...] | None) -> set[str] | None:
+    return None if reads is None or more is None else reads | set(more)
+
+
+def _union_of_reads(selections: list[Selection]) -> frozenset[str] | None:
+    """Every attribute the records of a list are read for; None when any is unknown."""
+    found: set[str] = set()
+    for sel in selections:
+        if sel.reads is None:
+            return None
+        found |= sel.reads
+    return frozenset(found)
 
 
 def _self_only(definition: Any) -> bool:

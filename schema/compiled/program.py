@@ -50,12 +50,14 @@ def _unrendered(_source: Any, _table: Table) -> dict[str, Any]:
 class Selection:
     """One (object type, merged selection set): its renderer and the edges below it."""
 
-    __slots__ = ("complete", "edges", "type_name")
+    __slots__ = ("complete", "edges", "reads", "type_name")
 
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
         self.edges: list[EdgeStep] = []
         self.complete: Callable[[Any, Table], dict[str, Any]] = _unrendered
+        # The source attributes rendering and the edges read; None: not known.
+        self.reads: frozenset[str] | None = None
 
 
 class _Args:
@@ -136,7 +138,7 @@ async def expand(
 class RootStep:
     """One root field: a connection page or a single record, with its selections."""
 
-    __slots__ = ("args", "children", "complete", "key", "need_total", "read")
+    __slots__ = ("args", "children", "complete", "fields", "key", "need_total", "read")
 
     def __init__(
         self, key: str, field_def: GraphQLField | None, node: FieldNode, read: Any,
@@ -145,6 +147,7 @@ class RootStep:
         self.key, self.read, self.complete, self.children = key, read, complete, children
         self.args = None if field_def is None else _Args(field_def, node, _uses_variables(node))
         self.need_total = False
+        self.fields: frozenset[str] | None = None  # a projection for a connection's records
 
     async def load(self, ctx: Context, table: Table, variables: VariableValues | None) -> Any:
         if self.args is None:  # __typename
@@ -155,7 +158,12 @@ class RootStep:
             spec, order, page, kind = self.read.request(
                 args.get("filter"), args.get("orderBy"), window
             )
-            found = await self.read.read(ctx, spec, order, page, total=self.need_total)
+            if self.fields is None:
+                found = await self.read.read(ctx, spec, order, page, total=self.need_total)
+            else:
+                found = await self.read.read(
+                    ctx, spec, order, page, total=self.need_total, fields=self.fields
+                )
             await expand(ctx, self.children, found.items, table, variables)
             return ConnSource(found, kind)
         record = await self.read(ctx, **args)

@@ -114,9 +114,10 @@ TYPE_SOURCES: dict[str, type] = {
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """The value is `fn(record)`."""
+    """The value is `fn(record)`, which reads the record's `reads` (None: unknown)."""
 
     fn: Callable[[Any], Any]
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,9 @@ class Edge:
     key: str
     shape: Literal["one", "list", "connection"]
     load: EdgeLoad
+    # Reads whole jobs through the job loader, where a root page primes them: an operation
+    # with such an edge reads its root jobs whole (no projection), so they can be primed.
+    uses_job_loader: bool = False
 
 
 async def _companies(ctx: Context, _: Any, keys: list[int], *__: bool) -> list[Any]:
@@ -191,7 +195,7 @@ async def _matching_jobs(ctx: Context, raw: Any, keys: Any, *_: bool) -> list[An
 
 
 def _global_id(type_name: str) -> Call:
-    return Call(lambda record: to_global_id(type_name, record.id))
+    return Call(lambda record: to_global_id(type_name, record.id), ("id",))
 
 
 _new_money = builder(Money)
@@ -206,19 +210,23 @@ def _money(amount: str) -> Call:
             else _new_money(amount=value, currency=currency)
         )
 
-    return Call(money)
+    return Call(money, (amount, "salary_currency"))
 
 
 _APPLICATIONS_KIND = "applications:applied_at:desc"
 
 OVERRIDES: dict[tuple[str, str], Call | Attr | Edge] = {
     ("Job", "id"): _global_id("Job"),
-    ("Job", "salary"): Call(lambda j: None if j.salary_currency is None else j),
+    # The job itself is the SalaryRange's source: its fields read these three.
+    ("Job", "salary"): Call(
+        lambda j: None if j.salary_currency is None else j,
+        ("salary_min", "salary_max", "salary_currency"),
+    ),
     ("Job", "company"): Edge("company_id", "one", _companies),
     ("Job", "applications"): Edge(
         "id", "connection", _nested(_job_applications, _APPLICATIONS_KIND)
     ),
-    ("Job", "matchingCandidates"): Edge("id", "list", _matching_candidates),
+    ("Job", "matchingCandidates"): Edge("id", "list", _matching_candidates, True),
     ("SalaryRange", "min"): _money("salary_min"),
     ("SalaryRange", "max"): _money("salary_max"),
     ("SalaryRange", "currency"): Attr("salary_currency"),
@@ -227,7 +235,7 @@ OVERRIDES: dict[tuple[str, str], Call | Attr | Edge] = {
         "id", "connection", _nested(loads.company_jobs, "jobs:posted_at:desc")
     ),
     ("Application", "id"): _global_id("Application"),
-    ("Application", "job"): Edge("job_id", "one", _jobs),
+    ("Application", "job"): Edge("job_id", "one", _jobs, True),
     ("Application", "candidate"): Edge("candidate_id", "one", _candidates),
     ("Candidate", "id"): _global_id("Candidate"),
     ("Candidate", "applications"): Edge(

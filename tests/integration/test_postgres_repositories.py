@@ -14,7 +14,7 @@ from datasources.postgres.engine import asyncpg_dsn
 from datasources.postgres.jobs import PgJobRepository
 from datasources.postgres.reader import create_pool
 from domain.enums import ApplicationStatus, JobStatus
-from domain.queries import ApplicationFilter, JobFilter, JobOrder, PageRequest
+from domain.queries import ApplicationFilter, JobFilter, JobOrder, JobOrderField, PageRequest
 from tests.roundtrips import statements
 
 pytestmark = pytest.mark.integration
@@ -158,3 +158,27 @@ async def test_matching_jobs_rank_by_shared_skills(engine: asyncpg.Pool, pg_url:
     assert log.postgres == 1
     assert [j.id for j in found["a"]] == [1, 2]
     assert found["b"] == []
+
+
+@pytest.mark.parametrize("order", [JobOrder(), JobOrder(JobOrderField.SALARY_MAX)])
+async def test_projected_pages_read_only_the_asked_fields(
+    engine: asyncpg.Pool, order: JobOrder
+) -> None:
+    repo = PgJobRepository(engine)
+    whole = await repo.search(JobFilter(), order, PageRequest(7))
+    with statements() as log:
+        projected = await repo.search(JobFilter(), order, PageRequest(7), frozenset({"title"}))
+    assert log.postgres == 1
+    assert [(j.id, j.title, j.posted_at) for j in projected.items] == [
+        (j.id, j.title, j.posted_at) for j in whole.items
+    ]
+    assert projected.keys == whole.keys
+    assert projected.has_next_page == whole.has_next_page
+    with pytest.raises(AttributeError):
+        _ = projected.items[0].description  # left out, so unreadable rather than wrong
+
+
+async def test_projection_with_an_unknown_field_reads_whole_jobs(engine: asyncpg.Pool) -> None:
+    repo = PgJobRepository(engine)
+    page = await repo.search(JobFilter(), JobOrder(), PageRequest(3), frozenset({"not_a_field"}))
+    assert page.items[0].description == "d"

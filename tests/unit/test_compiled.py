@@ -14,7 +14,7 @@ from domain.records import Education, Experience, Link, Money, Preferences
 from resolvers.context import Context
 from schema import build_schema
 from schema.compiled import CompiledOperations
-from schema.compiled.sources import TYPE_SOURCES
+from schema.compiled.sources import OVERRIDES, TYPE_SOURCES, Call
 from schema.ids import to_global_id
 from tests import factories as f
 
@@ -199,3 +199,48 @@ async def test_round_trips_reported_when_exposed(schema: Schema) -> None:
     result = await exposed.execute(Context(_data()[0]), "{ jobs(first: 2) { totalCount } }")
     assert result is not None
     assert result["extensions"] == {"roundTrips": {"postgres": 0, "mongo": 0}}  # fakes
+
+
+BOARD = """{ jobs(first: 50, orderBy: POSTED_AT_DESC) { edges { node {
+  title location salary { min { amount currency } max { amount currency } }
+  company { name industry } applications { totalCount } } } } }"""
+
+
+def test_the_job_board_reads_only_the_fields_it_renders(compiled: CompiledOperations) -> None:
+    program = compiled.program(BOARD, None)
+    assert program is not None
+    (root,) = program.roots
+    assert root.fields == {
+        "id", "title", "location", "salary_min", "salary_max", "salary_currency", "company_id",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "edge",
+    ["applications { edges { node { job { title } } } }", "matchingCandidates { name }"],
+)
+def test_edges_through_the_job_loader_read_root_jobs_whole(
+    compiled: CompiledOperations, edge: str
+) -> None:
+    program = compiled.program(f"{{ jobs {{ edges {{ node {{ title {edge} }} }} }} }}", None)
+    assert program is not None
+    assert program.roots[0].fields is None
+
+
+def test_salary_declares_every_job_field_its_range_reads(schema: Schema) -> None:
+    salary = OVERRIDES[("Job", "salary")]
+    assert isinstance(salary, Call)
+    assert salary.reads is not None
+    for name in schema._schema.type_map["SalaryRange"].fields:  # type: ignore[attr-defined]
+        source = OVERRIDES.get(("SalaryRange", name))
+        reads = source.reads if isinstance(source, Call) else (source.name,)  # type: ignore[union-attr]
+        assert reads is not None
+        assert set(reads) <= set(salary.reads), name
+
+
+async def test_projected_board_renders_as_graphql_core(
+    schema: Schema, compiled: CompiledOperations
+) -> None:
+    fast, slow = await _both(schema, compiled, BOARD, {}, _data())
+    assert fast is not None
+    assert orjson.dumps(fast) == orjson.dumps(slow)
