@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.api_keys import ApiKey
 from domain.queries import (
     ApplicationFilter,
     CandidateFilter,
@@ -111,3 +112,9 @@ class Datasources:
     applications: ApplicationRepository
     candidates: CandidateRepository
     probes: Mapping[str, Probe]
+
+
+class ApiKeyLookup(Protocol):
+    """Finds the live API key for a presented key string (None: unknown, wrong, revoked)."""
+
+    async def lookup(self, presented: str) -> ApiKey | None: ...

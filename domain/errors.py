@@ -21,6 +21,16 @@ class Conflict(HireGraphError):
     code = "CONFLICT"
 
 
+class Unauthenticated(HireGraphError):
+    """Credentials were sent but are not acceptable (bad, expired, revoked, unknown).
+
+    The message is a short reason for the caller; it never says which secret or key
+    material was tried, so it cannot be used to probe the key store.
+    """
+
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(HireGraphError):
     code = "FORBIDDEN"
 

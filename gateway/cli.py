@@ -16,12 +16,16 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
 
+from gateway.cli_keys import apikey_cli, documents_cli
 from gateway.embedded import EmbeddedStartError, EmbeddedStores
 from gateway.settings import Settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="HireGraph GraphQL gateway.")
 out = Console()
 err = Console(stderr=True)
+# cli_keys imports this module only inside its functions, so there is no import cycle.
+cli.add_typer(apikey_cli, name="apikey")
+cli.add_typer(documents_cli, name="documents")
 
 
 class ScaleName(StrEnum):

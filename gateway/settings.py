@@ -9,10 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORES = ("postgres", "mongo", "redis")
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+MIN_PROD_SECRET_BYTES = 32
 
 
 class PoolSettings(BaseModel):
@@ -30,6 +35,86 @@ class PoolSettings(BaseModel):
     redis_max_connections: int = Field(50, ge=1, le=10000)
     redis_socket_timeout: float = Field(2.0, gt=0)
     redis_connect_timeout: float = Field(2.0, gt=0)
+
+
+class AuthSettings(BaseModel):
+    """Bearer-token (JWT) and API-key authentication. Env: HIREGRAPH_AUTH__<NAME>.
+
+    JWT is off until a secret (HS*) or a JWKS file/URL (RS*/ES*) is configured; then
+    bearer tokens are verified with exactly `jwt_algorithms`. HS* and public-key
+    algorithms are never mixed: with both accepted, a public key could be replayed as
+    an HMAC secret (algorithm confusion).
+    """
+
+    jwt_secret: SecretStr | None = None
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    jwks_cache_seconds: float = Field(300.0, gt=0)
+    jwks_refresh_cooldown_seconds: float = Field(
+        30.0, ge=0, description="Minimum gap between refetches triggered by an unknown kid."
+    )
+    jwks_timeout_seconds: float = Field(5.0, gt=0)
+    audience: str | None = None
+    issuer: str | None = None
+    leeway_seconds: int = Field(30, ge=0, le=600)
+    role_claim: str = "role"
+    company_claim: str = "company_id"
+    candidate_claim: str = "candidate_id"
+    api_key_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a looked-up API key is trusted in process; 0: never."
+    )
+
+    @field_validator("jwt_algorithms", mode="after")
+    @classmethod
+    def _known_algorithms(cls, algorithms: tuple[str, ...]) -> tuple[str, ...]:
+        if not algorithms:
+            raise ValueError("jwt_algorithms must name at least one algorithm")
+        for alg in algorithms:
+            if alg.lower() == "none":
+                raise ValueError("jwt_algorithms must never include 'none'")
+            if alg not in HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS:
+                raise ValueError(f"unknown JWT algorithm {alg!r}")
+        if set(algorithms) & HMAC_ALGORITHMS and set(algorithms) & ASYMMETRIC_ALGORITHMS:
+            raise ValueError("jwt_algorithms must not mix HS* with RS*/PS*/ES* (confusion)")
+        return algorithms
+
+    @model_validator(mode="after")
+    def _keys_match_algorithms(self) -> AuthSettings:
+        if self.jwks_file is not None and self.jwks_url is not None:
+            raise ValueError("set jwks_file or jwks_url, not both")
+        has_jwks = self.jwks_file is not None or self.jwks_url is not None
+        if self.uses_hmac and has_jwks:
+            raise ValueError("a JWKS is configured but jwt_algorithms are HS*: set RS256/ES256")
+        if not self.uses_hmac and self.jwt_secret is not None:
+            raise ValueError("jwt_secret is only used with HS* algorithms")
+        if not self.uses_hmac and not has_jwks:
+            raise ValueError("RS*/ES* algorithms need jwks_file or jwks_url")
+        # Asking for JWT (algorithms, audience or issuer) without a key is a mistake,
+        # not "JWT off": every bearer token would be refused.
+        asked = {"jwt_algorithms", "audience", "issuer"} & self.model_fields_set
+        if self.uses_hmac and self.jwt_secret is None and asked:
+            raise ValueError("HS* algorithms need HIREGRAPH_AUTH__JWT_SECRET")
+        return self
+
+    @property
+    def uses_hmac(self) -> bool:
+        return bool(set(self.jwt_algorithms) & HMAC_ALGORITHMS)
+
+    @property
+    def jwt_enabled(self) -> bool:
+        """Bearer tokens are accepted only once key material is configured."""
+        return self.jwt_secret is not None or self.jwks_file is not None or bool(self.jwks_url)
+
+    def check_prod(self) -> None:
+        """Production refuses HMAC secrets short enough to brute-force offline."""
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+        if secret is not None and len(secret.encode()) < MIN_PROD_SECRET_BYTES:
+            raise ValueError(
+                f"HIREGRAPH_AUTH__JWT_SECRET must be at least {MIN_PROD_SECRET_BYTES} bytes in prod"
+            )
+        if self.jwks_url is not None and not self.jwks_url.startswith("https://"):
+            raise ValueError("HIREGRAPH_AUTH__JWKS_URL must be https in prod")
 
 
 class Settings(BaseSettings):
@@ -63,6 +148,7 @@ class Settings(BaseSettings):
         description="Answer covered queries with compiled programs instead of graphql-core.",
     )
     pools: PoolSettings = PoolSettings()
+    auth: AuthSettings = AuthSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
@@ -72,6 +158,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HIREGRAPH_ENV=prod refuses embedded stores; set " + ", ".join(missing)
                 )
+            self.auth.check_prod()
         return self
 
     def url_for(self, store: str) -> str | None:

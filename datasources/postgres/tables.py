@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Enum,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -103,4 +105,32 @@ applications = Table(
     Column("source", Text, nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("company_id", BigInteger, ForeignKey("companies.id")),
+    Column("candidate_id", Text),
+    Column("rate_limit", Text),
+    Column("cost_budget", Integer),
+    Column("trusted_documents_only", Boolean, nullable=False),
+    Column("key_hash", LargeBinary, nullable=False, unique=True),
+    Column("prefix", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+trusted_documents = Table(
+    "trusted_documents",
+    metadata,
+    Column("key_id", Text, ForeignKey("api_keys.id"), primary_key=True),
+    Column("sha256", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

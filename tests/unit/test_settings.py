@@ -78,3 +78,76 @@ def test_tune_gc_raises_the_young_threshold_and_zero_leaves_it() -> None:
     tune_gc(12_345)
     assert gc.get_threshold() == (12_345, before[1], before[2])
     assert gc.get_freeze_count() > 0
+
+
+@pytest.fixture
+def auth_env(clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("JWT_SECRET", "JWT_ALGORITHMS", "JWKS_FILE", "JWKS_URL", "AUDIENCE", "ISSUER"):
+        clean_env.delenv(f"HIREGRAPH_AUTH__{name}", raising=False)
+    return clean_env
+
+
+def test_auth_defaults_leave_jwt_off(auth_env: pytest.MonkeyPatch) -> None:
+    auth = Settings().auth
+    assert not auth.jwt_enabled
+    assert auth.jwt_algorithms == ("HS256",)
+    assert auth.leeway_seconds == 30
+    assert auth.api_key_cache_seconds == 5
+
+
+def test_auth_from_nested_env(auth_env: pytest.MonkeyPatch) -> None:
+    auth_env.setenv("HIREGRAPH_AUTH__JWT_ALGORITHMS", '["RS256", "ES256"]')
+    auth_env.setenv("HIREGRAPH_AUTH__JWKS_URL", "http://127.0.0.1:9/jwks.json")
+    auth_env.setenv("HIREGRAPH_AUTH__AUDIENCE", "hiregraph")
+    auth = Settings().auth
+    assert auth.jwt_enabled
+    assert auth.jwt_algorithms == ("RS256", "ES256")
+    assert auth.audience == "hiregraph"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JWT_ALGORITHMS": '["none"]'}, "never include 'none'"),
+        ({"JWT_ALGORITHMS": '["HS256", "NONE"]'}, "never include 'none'"),
+        ({"JWT_ALGORITHMS": '["HS256", "RS256"]'}, "must not mix"),
+        ({"JWT_ALGORITHMS": '["RS256"]'}, "need jwks_file or jwks_url"),
+        ({"AUDIENCE": "hiregraph"}, "need HIREGRAPH_AUTH__JWT_SECRET"),
+        ({"JWT_SECRET": "s" * 40, "JWKS_URL": "https://id/jwks"}, "jwt_algorithms are HS"),
+        ({"JWT_ALGORITHMS": '["RS256"]', "JWKS_URL": "https://a", "JWKS_FILE": "/j"}, "not both"),
+    ],
+)
+def test_bad_auth_settings_are_refused(
+    auth_env: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        auth_env.setenv(f"HIREGRAPH_AUTH__{name}", value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JWT_SECRET": "short-secret"}, "at least 32 bytes"),
+        ({"JWT_ALGORITHMS": '["RS256"]', "JWKS_URL": "http://id/jwks"}, "must be https"),
+    ],
+)
+def test_prod_refuses_weak_auth(
+    auth_env: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, url in (
+        ("ENV", "prod"),
+        ("POSTGRES_URL", "p"),
+        ("MONGO_URL", "m"),
+        ("REDIS_URL", "r"),
+    ):
+        auth_env.setenv(f"HIREGRAPH_{name}", url)
+    for name, value in env.items():
+        auth_env.setenv(f"HIREGRAPH_AUTH__{name}", value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+    auth_env.setenv("HIREGRAPH_AUTH__JWT_SECRET", "x" * 32)
+    auth_env.delenv("HIREGRAPH_AUTH__JWKS_URL", raising=False)
+    auth_env.delenv("HIREGRAPH_AUTH__JWT_ALGORITHMS", raising=False)
+    assert Settings().auth.jwt_enabled

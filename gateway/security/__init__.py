@@ -1,0 +1,1 @@
+"""Authentication: who is asking (JWT bearer tokens, API keys, or nobody)."""
