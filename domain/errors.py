@@ -47,3 +47,16 @@ class UpstreamUnavailable(HireGraphError):
     def __init__(self, store: str, message: str) -> None:
         super().__init__(message)
         self.store = store
+
+
+class LimitExceeded(HireGraphError):
+    """A request over one of the gateway's limits, refused before any store is touched.
+
+    `code` names the limit (see `schema.limits`); `extensions` carries what a client
+    needs to adapt, e.g. `{"cost": 10201, "budget": 1000}`.
+    """
+
+    def __init__(self, code: str, message: str, extensions: dict[str, object] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.extensions: dict[str, object] = dict(extensions or {})

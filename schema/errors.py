@@ -14,7 +14,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from domain.errors import HireGraphError
+from domain.errors import HireGraphError, LimitExceeded
+from schema.limits.static import parse_error_code
 
 log = logging.getLogger("hiregraph.errors")
 
@@ -28,7 +29,7 @@ def _code_for(error: GraphQLError) -> str | None:
         if existing:
             return str(existing)
         if error.message.startswith("Syntax Error"):
-            return "GRAPHQL_PARSE_FAILED"
+            return parse_error_code(error) or "GRAPHQL_PARSE_FAILED"
         return "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         return _code_for(original)
@@ -39,6 +40,8 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     code = _code_for(error)
     if code is not None:
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
+        if isinstance(error.original_error, LimitExceeded):
+            extensions.update(error.original_error.extensions)
         store = getattr(error.original_error, "store", None)
         if store:
             extensions["store"] = store

@@ -2,8 +2,9 @@
 
 Strawberry wraps every hook of every extension in a context manager per request, so
 the gateway's per-operation concerns live in a single extension:
-- parse and validation results are cached per document (bounded LRU), with the depth
-  and alias limits as static rules, so a repeated query skips both steps;
+- parse and validation results are cached per document (bounded LRU), with the token
+  limit as a parse option and the depth, alias and directive limits (schema.limits) as
+  static rules, so a repeated query skips both steps;
 - a fresh round-trip counter is set for the operation (and reported in `extensions`
   when exposed);
 - every error leaves with `extensions.code` (see schema.errors).
@@ -18,34 +19,57 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.schema import validate_document
+from strawberry.types.execution import ParseOptions
 
 from datasources import roundtrips
 from schema.errors import apply_error_codes
+from schema.limits.static import StaticLimits, limits_rule
 
-MAX_DEPTH = 12
-MAX_ALIASES = 30
+LIMITS = StaticLimits()  # the defaults; the gateway's settings may build their own
 CACHED_DOCUMENTS = 512
 
-# Built once: a rule class per request would defeat the validation cache's key.
-RULES: tuple[Any, ...] = (max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES))
 
-_ALL_RULES = (*specified_rules, *RULES)  # what a Strawberry operation validates with
+@lru_cache(maxsize=8)
+def rules_for(limits: StaticLimits) -> tuple[Any, ...]:
+    """All validation rules under `limits`, one tuple per limits value: a rule class
+    per request would defeat the validation cache, which is keyed by the rules."""
+    return (*specified_rules, limits_rule(limits))
+
+
+RULES: tuple[Any, ...] = rules_for(LIMITS)[len(specified_rules) :]  # added to Strawberry's
+_ALL_RULES = rules_for(LIMITS)  # what a Strawberry operation validates with
 
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
 _validate: Callable[..., Any] = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
+
+
+def parse_options(limits: StaticLimits = LIMITS) -> ParseOptions:
+    return ParseOptions(max_tokens=limits.max_tokens)
+
+
+def parse_document(query: str, limits: StaticLimits = LIMITS) -> DocumentNode:
+    """The parsed document from the cache shared with Strawberry's operations; raises
+    graphql-core's GraphQLSyntaxError (a token limit error is one, see schema.limits)."""
+    document: DocumentNode = _parse(query, **parse_options(limits))
+    return document
+
+
+def validation_errors(
+    schema: GraphQLSchema, document: DocumentNode, limits: StaticLimits = LIMITS
+) -> list[GraphQLError]:
+    errors: list[GraphQLError] = _validate(schema, document, rules_for(limits))
+    return errors
 
 
 def valid_document(schema: GraphQLSchema, query: str) -> DocumentNode | None:
     """The parsed document when it is valid under the rules every operation runs with
     (graphql-core's, Strawberry's and the limits), from the same caches; else None."""
     try:
-        document = _parse(query)
+        document = parse_document(query)
     except GraphQLError:
         return None
-    return None if _validate(schema, document, _ALL_RULES) else document
+    return None if validation_errors(schema, document) else document
 
 
 class GatewayOperation(SchemaExtension):
@@ -54,6 +78,7 @@ class GatewayOperation(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.validation_rules = context.validation_rules + RULES
+        context.parse_options = parse_options()
         roundtrips.begin()
         yield
         apply_error_codes(context)
