@@ -36,20 +36,20 @@ class Gateway(FastAPI):
 
 def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> FastAPI:
     """The ASGI app. `schema` replaces the HireGraph schema (benchmark variants, tests)."""
-    app = Gateway(
-        title="HireGraph",
-        lifespan=build_lifespan(settings),
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
-    app.state.settings = settings
     expose = settings.round_trips_in_responses
     compiled = None
     if schema is None:
         schema = build_schema(expose_round_trips=expose)
         if settings.compiled_operations:
             compiled = CompiledOperations(schema._schema, expose_round_trips=expose)
+    app = Gateway(
+        title="HireGraph",
+        lifespan=build_lifespan(settings, schema._schema),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
     graphql = GraphQLApp(schema, graphiql=settings.graphiql, compiled=compiled)
     # Plain Starlette routes to the ASGI app (see gateway.graphql_app for why).
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))

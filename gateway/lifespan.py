@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from graphql import GraphQLSchema
 from redis.asyncio import Redis
 
 from datasources import roundtrips
@@ -16,9 +17,13 @@ from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
 from datasources.postgres import reader as pg_reader
+from datasources.postgres.api_keys import PgApiKeyRepository
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.jobs import PgJobRepository
+from gateway.guard import RequestGuard
+from gateway.limits import GatewayLimits
+from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
 
 
@@ -51,8 +56,9 @@ def tune_gc(gen0_threshold: int) -> None:
 
 
 def build_lifespan(
-    settings: Settings,
+    settings: Settings, graphql_schema: GraphQLSchema
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """`graphql_schema` is what the request guard costs and limits operations against."""
     p = settings.pools
 
     @asynccontextmanager
@@ -107,10 +113,15 @@ def build_lifespan(
                 "redis": redis_ping,
             },
         )
+        limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
+        app.state.guard = RequestGuard(
+            settings, Authenticator.from_settings(settings, pool), limits, PgApiKeyRepository(pool)
+        )
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            await limits.aclose()
             await pool.close()
             await engine.dispose()
             await mongo.close()

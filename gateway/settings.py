@@ -211,6 +211,10 @@ class Settings(BaseSettings):
         True,
         description="Answer covered queries with compiled programs instead of graphql-core.",
     )
+    csrf_prevention: bool | None = Field(
+        None,
+        description="Refuse non-JSON POSTs and GETs without a preflight header (default: prod).",
+    )
     pools: PoolSettings = PoolSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
@@ -234,6 +238,10 @@ class Settings(BaseSettings):
     def embedded_stores(self) -> tuple[str, ...]:
         """Stores whose URL is unset and so run embedded under `data_dir`."""
         return tuple(s for s in STORES if self.url_for(s) is None)
+
+    @property
+    def csrf_prevention_enabled(self) -> bool:
+        return self.env == "prod" if self.csrf_prevention is None else self.csrf_prevention
 
     @property
     def graphiql(self) -> bool:
