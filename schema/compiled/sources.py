@@ -211,6 +211,17 @@ def _money(amount: str) -> Call:
 
 _APPLICATIONS_KIND = "applications:applied_at:desc"
 
+# Personal fields need a per-viewer check that may fail with a FORBIDDEN error (see
+# schema.types.candidate), so an operation selecting any of them runs on graphql-core.
+NOT_COMPILED = frozenset(
+    {
+        ("Candidate", "email"),
+        ("Candidate", "phone"),
+        ("Candidate", "attributes"),
+        ("Preferences", "salaryExpectation"),
+    }
+)
+
 OVERRIDES: dict[tuple[str, str], Call | Attr | Edge] = {
     ("Job", "id"): _global_id("Job"),
     ("Job", "salary"): Call(lambda j: None if j.salary_currency is None else j),
