@@ -167,7 +167,8 @@ async def test_job_scope_is_part_of_the_statement(engine: asyncpg.Pool) -> None:
     other = JobFilter(statuses=statuses, scope_company_id=2)
     page = await repo.search(own, JobOrder(), PageRequest(100))
     drafts = [j for j in page.items if j.status is JobStatus.DRAFT]
-    assert len(drafts) == 4 and all(j.company_id == 1 for j in drafts)
+    assert len(drafts) == 4
+    assert all(j.company_id == 1 for j in drafts)
     assert await repo.count(own) == 40
     assert await repo.count(other) == 36  # counts never include hidden rows
     other_page = await repo.search(other, JobOrder(), PageRequest(100))
@@ -198,7 +199,8 @@ async def test_application_scope_is_part_of_the_statement(
         applied = await repo.applied_to([f"{1:024x}", "f" * 24])
         applicants = await repo.applicants(2)
     assert log.postgres == 6
-    assert len(pages[1].items) == 10 and pages[2].items == []
+    assert len(pages[1].items) == 10
+    assert pages[2].items == []
     assert counts == {1: 10, 2: 0}
     assert by_candidate == {f"{1:024x}": 1}  # candidate 1 applied to jobs 2, 3 and 1
     assert [a.id if a else None for a in got] == [3, None]
@@ -206,4 +208,5 @@ async def test_application_scope_is_part_of_the_statement(
     assert applicants == {f"{i:024x}" for i in range(10)}
     own = ApplicationFilter(candidate_id=f"{1:024x}")
     mine = await repo.for_candidates([f"{1:024x}", f"{2:024x}"], own, 50)
-    assert len(mine[f"{1:024x}"].items) == 3 and mine[f"{2:024x}"].items == []
+    assert len(mine[f"{1:024x}"].items) == 3
+    assert mine[f"{2:024x}"].items == []
