@@ -106,7 +106,7 @@ async def world(client: httpx.AsyncClient) -> tuple[Company, Company]:
                        "edges { node { company { id } } } } }")  # fmt: skip
     candidates = {n["company"]["id"] for n in _nodes(drafts["data"]["jobs"])}
     found = []
-    for gid in candidates:
+    for gid in sorted(candidates):
         company = await _company(client, gid)
         if company.applicants:
             found.append(company)
@@ -260,14 +260,22 @@ async def test_two_viewers_interleaved_see_only_their_own(
 async def test_field_checks_are_batched(
     client: httpx.AsyncClient, world: tuple[Company, Company], who: str
 ) -> None:
-    query = """query($n: Int!) { jobs(first: $n, filter: {status: [OPEN, DRAFT]}) { edges {
+    a, b = world
+    query = """query($n: Int!, $f: JobFilter) { jobs(first: $n, filter: $f) { edges {
         node { applications(first: 10) { totalCount edges { node { candidate {
         name email phone attributes } } } } } } } }"""
+    f = {"companyIds": [a.id, b.id], "status": ["OPEN", "CLOSED"]}
     trips = []
     for n in (5, 40):
-        body = await ask(client, who, query, n=n)
+        body = await ask(client, who, query, n=n, f=f)
         assert "errors" not in body, body["errors"]
         trips.append(body["extensions"]["roundTrips"])
+        people = [
+            x for e in body["data"]["jobs"]["edges"] for x in _nodes(e["node"]["applications"])
+        ]
+        assert bool(people) == (who != "public")
     assert trips[0] == trips[1]
-    assert trips[1]["postgres"] <= 4  # jobs, applications, counts, companies applied to
+    # Jobs, application pages, counts, and (recruiters) the companies each applicant
+    # applied to, which also answers the personal-field check; one profile batch.
+    assert trips[1]["postgres"] <= 4
     assert trips[1]["mongo"] <= 1
