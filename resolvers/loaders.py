@@ -196,8 +196,7 @@ class Loaders:
         return [j if j is not None and policy.can_see_job(self.viewer, j) else None for j in found]
 
     async def _applications(self, ids: list[int]) -> list[Application | None]:
-        f = policy.application_filter(self.viewer, ApplicationFilter())
-        if f is None:
+        if (f := policy.application_filter(self.viewer, ApplicationFilter())) is None:
             return [None] * len(ids)
         return await self._ds.applications.get_many(ids, f)
 
@@ -235,40 +234,35 @@ class Loaders:
         ]
 
     async def _jobs_of_companies(self, ids: list[int], a: JobsArgs) -> dict[int, Page[Job]]:
-        f = policy.job_filter(self.viewer, a.filter)
-        if f is None:
+        if (f := policy.job_filter(self.viewer, a.filter)) is None:
             return {i: Page([]) for i in ids}
         return await self._ds.jobs.for_companies(ids, f, a.first)
 
     async def _applications_of_jobs(
         self, ids: list[int], a: ApplicationsArgs
     ) -> dict[int, Page[Application]]:
-        f = policy.application_filter(self.viewer, a.filter)
-        if f is None:
+        if (f := policy.application_filter(self.viewer, a.filter)) is None:
             return {i: Page([]) for i in ids}
         return await self._ds.applications.for_jobs(ids, f, a.first)
 
     async def _applications_of_candidates(
         self, ids: list[str], a: ApplicationsArgs
     ) -> dict[str, Page[Application]]:
-        f = policy.application_filter(self.viewer, a.filter)
-        if f is None:
+        if (f := policy.application_filter(self.viewer, a.filter)) is None:
             return {i: Page([]) for i in ids}
         return await self._ds.applications.for_candidates(ids, f, a.first)
 
     async def _application_counts_of_jobs(
         self, ids: list[int], f: ApplicationFilter
     ) -> dict[int, int]:
-        scoped = policy.application_filter(self.viewer, f)
-        if scoped is None:
+        if (scoped := policy.application_filter(self.viewer, f)) is None:
             return dict.fromkeys(ids, 0)
         return await self._ds.applications.count_for_jobs(ids, scoped)
 
     async def _application_counts_of_candidates(
         self, ids: list[str], f: ApplicationFilter
     ) -> dict[str, int]:
-        scoped = policy.application_filter(self.viewer, f)
-        if scoped is None:
+        if (scoped := policy.application_filter(self.viewer, f)) is None:
             return dict.fromkeys(ids, 0)
         return await self._ds.applications.count_for_candidates(ids, scoped)
 
