@@ -22,6 +22,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from schema.ids import from_global_id, int_key
 from tests.e2e.conftest import Seeded
+from tests.e2e.test_read_graph import OPERATIONS, SIZES
 
 pytestmark = pytest.mark.e2e
 VIEWERS: dict[str, Viewer] = {"admin": Viewer(Role.ADMIN, user_id="admin")}
@@ -233,6 +234,13 @@ async def test_admin_sees_everything(
     body = await ask(client, "admin", JOBS, f={"status": ["DRAFT"]})
     companies = {j["company"]["id"] for j in _nodes(body["data"]["jobs"])}
     assert {a.id, b.id} <= companies
+    query = "query($id: ID!) { candidate(id: $id) { id name email skills { name level } } }"
+    gid = sorted(b.applicants)[0]
+    profile = (await ask(client, "admin", query, id=gid))["data"]["candidate"]
+    assert profile["id"] == gid
+    assert profile["name"]
+    assert "@" in profile["email"]
+    assert all(1 <= s["level"] <= 5 for s in profile["skills"])
 
 
 async def test_two_viewers_interleaved_see_only_their_own(
@@ -279,3 +287,18 @@ async def test_field_checks_are_batched(
     # applied to, which also answers the personal-field check; one profile batch.
     assert trips[1]["postgres"] <= 4
     assert trips[1]["mongo"] <= 1
+
+
+@pytest.mark.parametrize(("name", "query", "bound"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
+async def test_round_trips_as_admin_do_not_grow_with_page_size(
+    client: httpx.AsyncClient, name: str, query: str, bound: dict[str, int]
+) -> None:
+    """test_read_graph's operations run there as PUBLIC (no applications, no profiles);
+    here as ADMIN, so every edge they select really loads."""
+    trips = []
+    for n in SIZES.get(name, (5, 40)):
+        body = await ask(client, "admin", query, n=n)
+        assert "errors" not in body, body["errors"]
+        trips.append(body["extensions"]["roundTrips"])
+    assert trips[0] == trips[1], name
+    assert all(trips[1][store] <= most for store, most in bound.items()), trips[1]
