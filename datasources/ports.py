@@ -64,7 +64,19 @@ class JobRepository(Protocol):
 
 
 class ApplicationRepository(Protocol):
-    async def get_many(self, ids: Sequence[int]) -> list[Application | None]: ...
+    """Every read applies the filter's scope fields (the viewer's) in the query itself."""
+
+    async def get_many(
+        self, ids: Sequence[int], f: ApplicationFilter
+    ) -> list[Application | None]: ...
+
+    async def applied_to(self, candidate_ids: Sequence[str]) -> dict[str, frozenset[int]]:
+        """The ids of the companies each candidate applied to (empty set for none)."""
+        ...
+
+    async def applicants(self, company_id: int) -> frozenset[str]:
+        """Ids of the candidates who applied to any job of the company."""
+        ...
 
     async def for_jobs(
         self, job_ids: Sequence[int], f: ApplicationFilter, limit: int

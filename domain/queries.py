@@ -118,6 +118,9 @@ class JobFilter:
     posted_after: datetime | None = None
     posted_before: datetime | None = None
     statuses: tuple[JobStatus, ...] = (JobStatus.OPEN,)
+    # Viewer scope, set by `domain.policy` (never from client input): when set, jobs of
+    # other companies match only while OPEN; this company's match in any of `statuses`.
+    scope_company_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.posted_after and self.posted_before and self.posted_after >= self.posted_before:
@@ -161,6 +164,8 @@ class CandidateFilter:
     cities: tuple[str, ...] | None = None
     open_to_remote: bool | None = None
     search: str | None = None
+    # Viewer scope, set by `domain.policy`: only these profile ids (None: no restriction).
+    ids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.min_skill_level is not None and not 1 <= self.min_skill_level <= 5:
@@ -183,9 +188,16 @@ class CandidateOrder:
 
 @dataclass(frozen=True, slots=True)
 class ApplicationFilter:
-    """Filter for a nested `applications` connection."""
+    """Filter for a nested `applications` connection (and, by id, for single ones).
+
+    `company_id` and `candidate_id` are the viewer's scope, set by `domain.policy` and
+    never from client input: only applications to that company's jobs, or only that
+    candidate's applications. Adapters apply them in the query itself.
+    """
 
     statuses: tuple[ApplicationStatus, ...] | None = None
+    company_id: int | None = None
+    candidate_id: str | None = None
 
 
 def check_job_query(f: JobFilter, order: JobOrder) -> None:

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from gateway.viewers import viewer_of
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
 
@@ -64,7 +65,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return False
         if not isinstance(variables, dict | None):
             return False
-        context = Context(scope["app"].state.datasources, Request(scope))
+        request = Request(scope)
+        viewer = await viewer_of(request)
+        context = Context(scope["app"].state.datasources, request, viewer=viewer)
         result = await self.compiled.execute(context, query, name, variables)
         if result is None:
             return False
@@ -85,7 +88,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(request.app.state.datasources, request, response)
+        viewer = await viewer_of(request)
+        return Context(request.app.state.datasources, request, response, viewer=viewer)
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from datasources.ports import Datasources
+from domain.viewer import PUBLIC, Viewer
 from resolvers.loaders import Loaders
 
 
 class Context:
-    """A new Context per HTTP request or WebSocket connection.
+    """A new Context per HTTP request or WebSocket connection, for one viewer.
 
     `request` and `response` are the transport's objects (set by the gateway); the
-    resolvers never need them, the gateway's own hooks (auth, caching headers) will.
+    resolvers never need them, the gateway's own hooks (caching headers) will.
+    `viewer` is who is asking (the gateway resolves it; PUBLIC when nobody is signed
+    in). The loaders are built for that viewer, so their batches and caches apply its
+    scope and are never shared with another viewer.
     """
 
-    def __init__(self, datasources: Datasources, request: Any = None, response: Any = None) -> None:
+    def __init__(
+        self,
+        datasources: Datasources,
+        request: Any = None,
+        response: Any = None,
+        *,
+        viewer: Viewer = PUBLIC,
+    ) -> None:
         self.datasources = datasources
-        self.loaders = Loaders(datasources)
+        self.viewer = viewer
+        self.loaders = Loaders(datasources, viewer)
         self.request = request
         self.response = response

@@ -2,6 +2,10 @@
 
 Priming means a later edge that needs the same entities (matching, Application.job)
 finds them in the request's loaders instead of asking the store again.
+
+Each read first narrows its filter to the viewer's scope (`domain.policy`), so the page,
+its cursors and its total count only ever cover rows the viewer may see; when nothing
+can match, the page is empty and no store is asked.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
+from domain import policy
+from domain.policy import CandidateAccess
 from domain.queries import (
     CandidateFilter,
     CandidateOrder,
@@ -48,6 +54,10 @@ async def _page(
     return got
 
 
+def _nothing(total: bool) -> Page[Any]:
+    return Page([], total=0 if total else None)
+
+
 async def jobs(
     ctx: Context, f: JobFilter, order: JobOrder, page: PageRequest, *, total: bool,
     fields: frozenset[str] | None = None,
@@ -55,13 +65,16 @@ async def jobs(
     """A page of jobs. With `fields` (the compiled path's projection), the records may
     carry only those fields, so they are not primed into the job loader."""
     check_job_query(f, order)
+    scoped = policy.job_filter(ctx.viewer, f)
+    if scoped is None:
+        return _nothing(total)
     repo = ctx.datasources.jobs
     if fields is None:
-        return await _page(repo, f, order, page, total, ctx.loaders.prime_jobs)
-    search = repo.search(f, order, page, fields)
+        return await _page(repo, scoped, order, page, total, ctx.loaders.prime_jobs)
+    search = repo.search(scoped, order, page, fields)
     if not total:
         return await search
-    got, count = await asyncio.gather(search, repo.count(f))
+    got, count = await asyncio.gather(search, repo.count(scoped))
     return replace(got, total=count)
 
 
@@ -75,5 +88,12 @@ async def companies(
 async def candidates(
     ctx: Context, f: CandidateFilter, order: CandidateOrder, page: PageRequest, *, total: bool
 ) -> Page[Candidate]:
-    repo = ctx.datasources.candidates
-    return await _page(repo, f, order, page, total, ctx.loaders.prime_candidates)
+    viewer, ds = ctx.viewer, ctx.datasources
+    applicants = None
+    if policy.candidate_access(viewer) is CandidateAccess.APPLICANTS:
+        assert viewer.company_id is not None
+        applicants = await ds.applications.applicants(viewer.company_id)
+    scoped = policy.candidate_filter(viewer, f, applicants)
+    if scoped is None:
+        return _nothing(total)
+    return await _page(ds.candidates, scoped, order, page, total, ctx.loaders.prime_candidates)

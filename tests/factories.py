@@ -37,8 +37,10 @@ from domain.records import (
     Preferences,
     Skill,
 )
+from domain.viewer import Role, Viewer
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+ADMIN = Viewer(Role.ADMIN, user_id="admin")  # graph-mechanics tests read everything
 
 
 def company(id: int = 1, **over: Any) -> Company:
@@ -183,16 +185,40 @@ class FakeApplications:
     rows: dict[int, Application]
     log: CallLog
 
-    async def get_many(self, ids: Sequence[int]) -> list[Application | None]:
+    jobs: FakeJobs | None = None  # for the company scope
+
+    async def get_many(self, ids: Sequence[int], f: ApplicationFilter) -> list[Application | None]:
         self.log.record("applications.get_many", tuple(ids))
-        return [self.rows.get(i) for i in ids]
+        return [a if (a := self.rows.get(i)) and self._in(a, f) else None for i in ids]
+
+    def _in(self, a: Application, f: ApplicationFilter) -> bool:
+        if f.statuses is not None and a.status not in f.statuses:
+            return False
+        if f.candidate_id is not None and a.candidate_id != f.candidate_id:
+            return False
+        return f.company_id is None or self._company_of(a) == f.company_id
+
+    def _company_of(self, a: Application) -> int | None:
+        job = self.jobs.rows.get(a.job_id) if self.jobs is not None else None
+        return job.company_id if job is not None else None
 
     def _of(self, match: Any, f: ApplicationFilter) -> list[Application]:
-        return [
-            a
-            for a in self.rows.values()
-            if match(a) and (f.statuses is None or a.status in f.statuses)
-        ]
+        return [a for a in self.rows.values() if match(a) and self._in(a, f)]
+
+    async def applied_to(self, candidate_ids: Sequence[str]) -> dict[str, frozenset[int]]:
+        self.log.record("applications.applied_to", tuple(candidate_ids))
+        found: dict[str, set[int]] = {c: set() for c in candidate_ids}
+        for a in self.rows.values():
+            company = self._company_of(a)
+            if a.candidate_id in found and company is not None:
+                found[a.candidate_id].add(company)
+        return {c: frozenset(v) for c, v in found.items()}
+
+    async def applicants(self, company_id: int) -> frozenset[str]:
+        self.log.record("applications.applicants", company_id)
+        return frozenset(
+            a.candidate_id for a in self.rows.values() if self._company_of(a) == company_id
+        )
 
     async def for_jobs(
         self, job_ids: Sequence[int], f: ApplicationFilter, limit: int
@@ -238,11 +264,14 @@ class FakeCandidates:
         self, f: CandidateFilter, order: CandidateOrder, page: PageRequest
     ) -> Page[Candidate]:
         self.log.record("candidates.search", f, order, page)
-        return _page(list(self.rows.values()), lambda c: (c.updated_at, c.id), page)
+        return _page(self._scoped(f), lambda c: (c.updated_at, c.id), page)
 
     async def count(self, f: CandidateFilter) -> int:
         self.log.record("candidates.count", f)
-        return len(self.rows)
+        return len(self._scoped(f))
+
+    def _scoped(self, f: CandidateFilter) -> list[Candidate]:
+        return [c for c in self.rows.values() if f.ids is None or c.id in f.ids]
 
     async def matching_for(
         self, jobs: Sequence[tuple[int, Sequence[str]]], limit: int
@@ -262,10 +291,11 @@ def fake_datasources(
     async def ok() -> None:
         return None
 
+    fake_jobs = FakeJobs({j.id: j for j in jobs}, log)
     ds = Datasources(
         companies=FakeCompanies({c.id: c for c in companies}, log),
-        jobs=FakeJobs({j.id: j for j in jobs}, log),
-        applications=FakeApplications({a.id: a for a in applications}, log),
+        jobs=fake_jobs,
+        applications=FakeApplications({a.id: a for a in applications}, log, fake_jobs),
         candidates=FakeCandidates({c.id: c for c in candidates}, log),
         probes={"postgres": ok, "mongo": ok, "redis": ok},
     )

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bson import ObjectId
+from bson.errors import InvalidId
+
 from domain.queries import CandidateFilter, CandidateOrder, CandidateOrderField, Direction
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -44,7 +47,19 @@ def candidate_match(f: CandidateFilter) -> dict[str, Any]:
     if f.search is not None:
         for token in _WORD.findall(f.search.lower())[:8]:
             clauses.append({"search_terms": {"$regex": f"^{re.escape(token)}"}})
+    if f.ids is not None:  # the viewer's scope (domain.policy.candidate_filter)
+        clauses.append({"_id": {"$in": _object_ids(f.ids)}})
     return {"$and": clauses} if clauses else {}
+
+
+def _object_ids(ids: tuple[str, ...]) -> list[ObjectId]:
+    found = []
+    for i in ids:
+        try:
+            found.append(ObjectId(i))
+        except (InvalidId, TypeError):
+            continue  # not a profile id: it matches nothing
+    return found
 
 
 def order_field(order: CandidateOrder) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, literal, literal_column, true
+from sqlalchemy import ColumnElement, Float, and_, cast, func, literal, literal_column, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -31,6 +31,8 @@ def _text_array(values: tuple[str, ...]) -> ColumnElement[Any]:
 def job_conditions(f: JobFilter) -> ColumnElement[bool]:
     c = jobs.c
     conds: list[ColumnElement[bool]] = [c.status.in_(list(f.statuses))]
+    if f.scope_company_id is not None:  # the viewer's scope (domain.policy.job_filter)
+        conds.append(or_(c.status == JobStatus.OPEN, c.company_id == f.scope_company_id))
     if f.search is not None:
         conds.append(c.search.op("@@")(ts_query(f.search)))
     if f.company_ids is not None:

@@ -41,7 +41,15 @@ from graphql import (
 )
 
 from schema.compiled.program import Bail, Completer, EdgeStep, Program, RootStep, Selection
-from schema.compiled.sources import OVERRIDES, RECORD_TYPES, TYPE_SOURCES, Attr, Call, Edge
+from schema.compiled.sources import (
+    NOT_COMPILED,
+    OVERRIDES,
+    RECORD_TYPES,
+    TYPE_SOURCES,
+    Attr,
+    Call,
+    Edge,
+)
 from schema.fastpath import leaf_serializer, native_type
 from schema.query import ROOT_CONNECTIONS, ROOT_RECORDS
 
@@ -206,6 +214,8 @@ class _Builder:
 
     @staticmethod
     def _source(object_type: GraphQLObjectType, name: str, source: type) -> Call | Attr | Edge:
+        if (object_type.name, name) in NOT_COMPILED:
+            raise Unsupported(f"{object_type.name}.{name} is checked per viewer")
         override = OVERRIDES.get((object_type.name, name))
         if override is not None:
             return override

@@ -215,6 +215,17 @@ def _money(amount: str) -> Call:
 
 _APPLICATIONS_KIND = "applications:applied_at:desc"
 
+# Personal fields need a per-viewer check that may fail with a FORBIDDEN error (see
+# schema.types.candidate), so an operation selecting any of them runs on graphql-core.
+NOT_COMPILED = frozenset(
+    {
+        ("Candidate", "email"),
+        ("Candidate", "phone"),
+        ("Candidate", "attributes"),
+        ("Preferences", "salaryExpectation"),
+    }
+)
+
 OVERRIDES: dict[tuple[str, str], Call | Attr | Edge] = {
     ("Job", "id"): _global_id("Job"),
     # The job itself is the SalaryRange's source: its fields read these three.

@@ -1,4 +1,11 @@
-"""Candidate profile (MongoDB) and its nested parts."""
+"""Candidate profile (MongoDB) and its nested parts.
+
+Personal fields (`email`, `phone`, `attributes`, `preferences.salaryExpectation`) are
+resolvers that ask the request's `personal` loader, batched over every profile of the
+response: a viewer not allowed (`domain.policy.can_see_personal`) gets `null` and a
+FORBIDDEN error at that path. Having `info` as a parameter also keeps them off the
+compiled path (`schema.compiled.build`), so an operation selecting them runs here.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.records import Candidate, Preferences
+from domain.errors import Forbidden
+from domain.records import Candidate, Money, Preferences
 from schema.enums import ApplicationStatus, EmploymentType
 from schema.ids import to_global_id
 from schema.info import Info
@@ -58,28 +66,39 @@ class LinkType:
     url: str
 
 
+async def personal(info: Info, candidate_id: str, field: str) -> None:
+    """Raise FORBIDDEN unless the viewer may read this profile's personal fields."""
+    if not await info.context.loaders.personal.load(candidate_id):
+        raise Forbidden(f"not allowed to read the candidate's {field}")
+
+
 @strawberry.type(name="Preferences")
 class PreferencesType:
     remote: bool
     locations: list[str]
-    salary_expectation: MoneyType | None
     employment_types: list[EmploymentType]
+    candidate_id: strawberry.Private[str]
+    expectation: strawberry.Private[Money | None]
+
+    @strawberry.field
+    async def salary_expectation(self, info: Info) -> MoneyType | None:
+        await personal(info, self.candidate_id, "salary expectation")
+        return MoneyType.from_record(self.expectation)
 
     @classmethod
-    def from_record(cls, p: Preferences) -> Self:
+    def from_record(cls, p: Preferences, candidate_id: str) -> Self:
         return cls(
             remote=p.remote,
             locations=list(p.locations),
-            salary_expectation=MoneyType.from_record(p.salary_expectation),
             employment_types=list(p.employment_types),
+            candidate_id=candidate_id,
+            expectation=p.salary_expectation,
         )
 
 
 @strawberry.type(name="Candidate")
 class CandidateType(Node):
     name: str
-    email: str
-    phone: str | None
     headline: str | None
     summary: str | None
     location: LocationType
@@ -89,7 +108,6 @@ class CandidateType(Node):
     links: list[LinkType]
     preferences: PreferencesType
     years_experience: int
-    attributes: JSON = strawberry.field(description="Free-form profile attributes.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -117,12 +135,25 @@ class CandidateType(Node):
         """Opaque global ID (encoded only when selected)."""
         return strawberry.ID(to_global_id("Candidate", self.record.id))
 
+    @strawberry.field(description="Personal: null with FORBIDDEN unless allowed.")
+    async def email(self, info: Info) -> str | None:
+        await personal(info, self.record.id, "email")
+        return self.record.email
+
+    @strawberry.field(description="Personal: null with FORBIDDEN unless allowed.")
+    async def phone(self, info: Info) -> str | None:
+        await personal(info, self.record.id, "phone")
+        return self.record.phone
+
+    @strawberry.field(description="Free-form profile attributes. Personal, like email.")
+    async def attributes(self, info: Info) -> JSON | None:
+        await personal(info, self.record.id, "attributes")
+        return JSON(self.record.attributes)
+
     @classmethod
     def from_record(cls, c: Candidate) -> Self:
         return cls(
             name=c.name,
-            email=c.email,
-            phone=c.phone,
             headline=c.headline,
             summary=c.summary,
             location=LocationType(city=c.location.city, country=c.location.country),
@@ -148,9 +179,8 @@ class CandidateType(Node):
                 for e in c.education
             ],
             links=[LinkType(kind=lk.kind, url=lk.url) for lk in c.links],
-            preferences=PreferencesType.from_record(c.preferences),
+            preferences=PreferencesType.from_record(c.preferences, c.id),
             years_experience=c.years_experience,
-            attributes=JSON(c.attributes),
             version=c.version,
             created_at=c.created_at,
             updated_at=c.updated_at,

@@ -152,3 +152,13 @@ async def test_matching_profiles_for_jobs_in_one_aggregation(
     assert found[1] == [f"{3:024x}", f"{4:024x}"]  # Mei Lin (go 4 + kafka 5) beats Ash (go 4)
     assert found[2] == [f"{1:024x}", f"{4:024x}"]  # python 5, then python 4
     assert found[3] == []
+
+
+async def test_viewer_scope_ids_narrow_search_and_count(mongo_db: Any) -> None:
+    await mongo_db[CANDIDATES].insert_many([profile(i) for i in range(1, 6)])
+    repo = MongoCandidateRepository(mongo_db)
+    scoped = CandidateFilter(ids=(f"{2:024x}", f"{4:024x}", "not-an-id"))
+    page = await repo.search(scoped, CandidateOrder(), PageRequest(10))
+    assert sorted(c.name for c in page.items) == ["Person 2", "Person 4"]
+    assert await repo.count(scoped) == 2
+    assert await repo.count(CandidateFilter(ids=())) == 0

@@ -182,3 +182,55 @@ async def test_projection_with_an_unknown_field_reads_whole_jobs(engine: asyncpg
     repo = PgJobRepository(engine)
     page = await repo.search(JobFilter(), JobOrder(), PageRequest(3), frozenset({"not_a_field"}))
     assert page.items[0].description == "d"
+
+
+async def test_job_scope_is_part_of_the_statement(engine: asyncpg.Pool) -> None:
+    repo = PgJobRepository(engine)
+    statuses = (JobStatus.OPEN, JobStatus.DRAFT)  # every draft belongs to company 1
+    own = JobFilter(statuses=statuses, scope_company_id=1)
+    other = JobFilter(statuses=statuses, scope_company_id=2)
+    page = await repo.search(own, JobOrder(), PageRequest(100))
+    drafts = [j for j in page.items if j.status is JobStatus.DRAFT]
+    assert len(drafts) == 4
+    assert all(j.company_id == 1 for j in drafts)
+    assert await repo.count(own) == 40
+    assert await repo.count(other) == 36  # counts never include hidden rows
+    other_page = await repo.search(other, JobOrder(), PageRequest(100))
+    assert all(j.status is JobStatus.OPEN for j in other_page.items)
+    per_company = await repo.for_companies([1], other, 10)
+    assert all(j.status is JobStatus.OPEN for j in per_company[1].items)
+
+
+async def test_application_scope_is_part_of_the_statement(
+    engine: asyncpg.Pool, pg_url: str
+) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    try:  # jobs 1, 2, 3 belong to companies 2, 3, 4
+        await conn.executemany(
+            "INSERT INTO applications (id, job_id, candidate_id, status, applied_at)"
+            " VALUES ($1, $2, $3, 'applied', $4)",
+            [(i, 1 + i % 3, f"{i % 10:024x}", T0 + timedelta(minutes=i)) for i in range(1, 31)],
+        )
+    finally:
+        await conn.close()
+    repo = PgApplicationRepository(engine)
+    company2 = ApplicationFilter(company_id=2)
+    with statements() as log:
+        pages = await repo.for_jobs([1, 2], company2, 50)
+        counts = await repo.count_for_jobs([1, 2], company2)
+        by_candidate = await repo.count_for_candidates([f"{1:024x}"], company2)
+        got = await repo.get_many([3, 1], company2)  # 3 -> job 1 (company 2), 1 -> job 2
+        applied = await repo.applied_to([f"{1:024x}", "f" * 24])
+        applicants = await repo.applicants(2)
+    assert log.postgres == 6
+    assert len(pages[1].items) == 10
+    assert pages[2].items == []
+    assert counts == {1: 10, 2: 0}
+    assert by_candidate == {f"{1:024x}": 1}  # candidate 1 applied to jobs 2, 3 and 1
+    assert [a.id if a else None for a in got] == [3, None]
+    assert applied == {f"{1:024x}": frozenset({2, 3, 4}), "f" * 24: frozenset()}
+    assert applicants == {f"{i:024x}" for i in range(10)}
+    own = ApplicationFilter(candidate_id=f"{1:024x}")
+    mine = await repo.for_candidates([f"{1:024x}", f"{2:024x}"], own, 50)
+    assert len(mine[f"{1:024x}"].items) == 3
+    assert mine[f"{2:024x}"].items == []

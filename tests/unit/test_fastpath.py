@@ -50,8 +50,12 @@ async def _both(schemas: tuple[Schema, Schema], query: str, ds: Any) -> tuple[An
     variables = {"id": to_global_id("Job", 2)}
     planned, plain = schemas
     return (
-        await planned.execute(query, variable_values=variables, context_value=Context(ds)),
-        await plain.execute(query, variable_values=variables, context_value=Context(ds)),
+        await planned.execute(
+            query, variable_values=variables, context_value=Context(ds, viewer=f.ADMIN)
+        ),
+        await plain.execute(
+            query, variable_values=variables, context_value=Context(ds, viewer=f.ADMIN)
+        ),
     )
 
 
@@ -105,7 +109,7 @@ async def test_plans_actually_complete_the_page(
 
     monkeypatch.setattr(fastpath, "_compile", counting_compile)
     monkeypatch.setattr(fastpath, "_SHARED", OrderedDict())  # plans of earlier tests
-    result = await schemas[0].execute(QUERIES[0], context_value=Context(_data()))
+    result = await schemas[0].execute(QUERIES[0], context_value=Context(_data(), viewer=f.ADMIN))
     assert result.errors is None
     assert len(calls) >= 7  # at least every job edge went through a plan
 
@@ -127,7 +131,9 @@ async def test_plans_are_shared_across_operations_unless_directives_vary(
     planned = schemas[0]
     plain = "{ jobs(first: 3) { edges { node { title company { name } } } } }"
     for _ in range(3):
-        assert (await planned.execute(plain, context_value=Context(_data()))).errors is None
+        assert (
+            await planned.execute(plain, context_value=Context(_data(), viewer=f.ADMIN))
+        ).errors is None
     once = len(compiled)
     assert once > 0
     assert once == len(set(fastpath._SHARED))  # built once, then reused
@@ -136,7 +142,7 @@ async def test_plans_are_shared_across_operations_unless_directives_vary(
         title company @skip(if: $s) { name } } } } }"""
     for skip in (True, False):
         result = await planned.execute(
-            conditional, variable_values={"s": skip}, context_value=Context(_data())
+            conditional, variable_values={"s": skip}, context_value=Context(_data(), viewer=f.ADMIN)
         )
         assert result.errors is None
         assert all(("company" in e["node"]) != skip for e in result.data["jobs"]["edges"])
