@@ -11,7 +11,6 @@ from gateway import health
 from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
 from gateway.settings import Settings
-from gateway.viewers import public_viewer
 from schema import build_schema
 from schema.compiled import CompiledOperations
 
@@ -51,7 +50,6 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
         openapi_url=None,
     )
     app.state.settings = settings
-    app.state.resolve_viewer = public_viewer  # authentication replaces this hook
     graphql = GraphQLApp(schema, graphiql=settings.graphiql, compiled=compiled)
     # Plain Starlette routes to the ASGI app (see gateway.graphql_app for why).
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))

@@ -4,9 +4,12 @@ Routed as a plain Starlette route rather than FastAPI's GraphQLRouter: the route
 resolves FastAPI dependencies on every request, which measured at several percent of
 a job-board request's CPU, and the gateway needs none of them.
 
-A JSON POST whose operation is compiled (`schema.compiled`) is answered here without
-Strawberry's view or graphql-core's execution. Anything else, and any compiled request
-that needs an error, is replayed to Strawberry unchanged.
+Every HTTP request first passes the request guard (`gateway.guard`): authentication,
+CSRF prevention, body size, batching, trusted documents, introspection, static limits,
+cost and rate limits, all before either executor runs. A JSON POST whose operation is
+compiled (`schema.compiled`) is then answered here without Strawberry's view or
+graphql-core's execution; anything else, and any compiled request that needs an error,
+is replayed to Strawberry unchanged. Both executors run under the execution timeout.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ from typing import Any
 
 import orjson
 import strawberry
-from starlette.requests import Request
+from graphql import GraphQLError
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
-from gateway.viewers import viewer_of
+from domain.errors import HireGraphError, LimitExceeded
+from domain.viewer import PUBLIC, Viewer
+from gateway.guard import Admission, Refused, RequestGuard
+from gateway.limits import error_body, error_status, execution_timeout
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
 
-MAX_BODY = 1 << 20  # larger bodies go to Strawberry's view, which reads any size
+VIEWER = "hiregraph.viewer"  # the guard's viewer, in the ASGI scope's state
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -45,91 +53,126 @@ class GraphQLApp(GraphQL[Context, None]):
         self.compiled = compiled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.compiled is not None and _json_post(scope):
-            body, complete = await _read_body(receive)
-            if complete and await self._answer_compiled(scope, body, send):
+        guard: RequestGuard = scope["app"].state.guard
+        state = scope.setdefault("state", {})
+        if scope["type"] != "http":
+            try:
+                state[VIEWER] = await guard.authenticator.viewer_for(HTTPConnection(scope).headers)
+            except HireGraphError:
+                await send({"type": "websocket.close", "code": 4401})
                 return
-            receive = _replay(body, complete, receive)
-        await super().__call__(scope, receive, send)
-
-    async def _answer_compiled(self, scope: Scope, body: bytes, send: Send) -> bool:
-        assert self.compiled is not None
+            await super().__call__(scope, receive, send)
+            return
         try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return False
+            admission = await guard.admit(scope, receive)
+        except Refused as refusal:
+            await _send_json(send, refusal.status, refusal.body, refusal.headers)
+            return
+        state[VIEWER] = admission.viewer
+        if admission.headers:
+            send = _with_headers(send, admission.headers)
+        if self.compiled is not None and await self._answer_compiled(scope, admission, send):
+            return
+        await super().__call__(scope, _replay(admission.body, receive), send)
+
+    async def _answer_compiled(self, scope: Scope, admission: Admission, send: Send) -> bool:
+        assert self.compiled is not None
+        payload = admission.payload
         if not isinstance(payload, dict) or not isinstance(query := payload.get("query"), str):
+            return False
+        if _content_type(scope) != b"application/json":
             return False
         name, variables = payload.get("operationName"), payload.get("variables")
         if payload.get("extensions") or not isinstance(name, str | None):
             return False
         if not isinstance(variables, dict | None):
             return False
-        request = Request(scope)
-        viewer = await viewer_of(request)
-        context = Context(scope["app"].state.datasources, request, viewer=viewer)
-        result = await self.compiled.execute(context, query, name, variables)
+        context = self._context(Request(scope), None, admission.viewer)
+        try:
+            async with execution_timeout(self._timeout(scope)):
+                result = await self.compiled.execute(context, query, name, variables)
+        except LimitExceeded as timeout:
+            await _send_json(send, error_status(timeout), orjson.dumps(error_body(timeout)))
+            return True
         if result is None:
             return False
-        content = orjson.dumps(result)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await _send_json(send, 200, orjson.dumps(result))
         return True
+
+    async def execute_single(  # type: ignore[override]
+        self, *, sub_response: Any, request_data: Any, **kwargs: Any
+    ) -> ExecutionResult:
+        request = kwargs["request"]
+        try:
+            async with execution_timeout(self._timeout(request.scope)):
+                return await super().execute_single(
+                    sub_response=sub_response, request_data=request_data, **kwargs
+                )
+        except LimitExceeded as timeout:
+            sub_response.status_code = error_status(timeout)
+            extensions = {"code": timeout.code, **timeout.extensions}
+            return ExecutionResult(None, [GraphQLError(timeout.message, extensions=extensions)])
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        viewer = await viewer_of(request)
-        return Context(request.app.state.datasources, request, response, viewer=viewer)
+        return self._context(request, response, request.scope["state"].get(VIEWER, PUBLIC))
+
+    @staticmethod
+    def _context(connection: HTTPConnection, response: Any, viewer: Viewer) -> Context:
+        state = connection.scope["app"].state
+        context = Context(state.datasources, connection, response, viewer=viewer)
+        # Field suggestions ("Did you mean ...?") describe the schema: prod keeps them
+        # for admins, who may introspect anyway.
+        context.field_suggestions = state.settings.env != "prod" or viewer.is_admin
+        return context
+
+    @staticmethod
+    def _timeout(scope: Scope) -> float:
+        seconds: float = scope["app"].state.settings.limits.execution_timeout_seconds
+        return seconds
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
 
 
-def _json_post(scope: Scope) -> bool:
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return False
+def _content_type(scope: Scope) -> bytes:
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return bytes(value).split(b";", 1)[0].strip().lower() == b"application/json"
-    return False
+            return bytes(value).split(b";", 1)[0].strip().lower()
+    return b""
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The request body up to MAX_BODY; False when more (or a disconnect) is pending."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-        if size > MAX_BODY:
-            return b"".join(chunks), False
+async def _send_json(
+    send: Send, status: int, content: bytes, headers: dict[str, str] | None = None
+) -> None:
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
 
 
-def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
-    """A receive that hands over what was read, then the rest from the client."""
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    """A send that adds `headers` to the response's start (the rate limit's RateLimit-*)."""
+    extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands over the body the guard read, then defers to the client."""
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
+            return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
     return replay

@@ -162,6 +162,8 @@ class LimitSettings(BaseModel):
         }
     )
     # A dead Redis must not add seconds per request (see gateway.limits.rate).
+    # Where the counters live in Redis; gateways that share a budget share the prefix.
+    rate_limit_key_prefix: str = "hiregraph:rate"
     rate_limit_redis_timeout: float = Field(0.25, gt=0)
     rate_limit_redis_retry_seconds: float = Field(5.0, ge=0)
 

@@ -32,3 +32,4 @@ class Context:
         self.loaders = Loaders(datasources, viewer)
         self.request = request
         self.response = response
+        self.field_suggestions = True  # "Did you mean ...?" in validation errors

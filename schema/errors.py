@@ -8,6 +8,7 @@ message and an error id, and the original is logged with the same id.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -59,11 +60,37 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
 
 
+# graphql-core's validation messages end with suggestions drawn from the schema.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?$")
+
+
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
 def apply_error_codes(context: ExecutionContext) -> None:
-    """Give every error of a finished operation its code (masking unexpected ones)."""
+    """Give every error of a finished operation its code (masking unexpected ones), and
+    drop field suggestions where the request's context says so (prod, non-admins)."""
+    suggest = getattr(context.context, "field_suggestions", True)
+
+    def finish(error: GraphQLError) -> GraphQLError:
+        error = _with_code(error)
+        return error if suggest else _without_suggestion(error)
+
     # Parse and validation errors may reach the response through either list.
     if context.pre_execution_errors:
-        context.pre_execution_errors[:] = [_with_code(e) for e in context.pre_execution_errors]
+        context.pre_execution_errors[:] = [finish(e) for e in context.pre_execution_errors]
     result = context.result
     if result is not None and result.errors:
-        result.errors[:] = [_with_code(e) for e in result.errors]
+        result.errors[:] = [finish(e) for e in result.errors]

@@ -38,6 +38,11 @@ from domain.records import (
     Skill,
 )
 from domain.viewer import Role, Viewer
+from gateway.guard import RequestGuard
+from gateway.limits import GatewayLimits
+from gateway.security.authenticate import Authenticator, KeyCache
+from gateway.security.tokens import TokenVerifier
+from gateway.settings import Settings
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 ADMIN = Viewer(Role.ADMIN, user_id="admin")  # graph-mechanics tests read everything
@@ -307,3 +312,23 @@ def _partial(job: Job, names: frozenset[str]) -> Job:
     for name in names:
         object.__setattr__(record, name, getattr(job, name))
     return record
+
+
+class _NoKeys:
+    """No API key exists and no document is registered (apps built without stores)."""
+
+    async def lookup(self, presented: str) -> None:
+        return None
+
+    async def is_trusted(self, key_id: str, sha256_hex: str) -> bool:
+        return False
+
+
+def install_guard(app: Any, settings: Settings) -> None:
+    """The request guard `create_app`'s lifespan would build, for an app run without it:
+    JWTs as configured, no API keys, rate limits in process memory."""
+    authenticator = Authenticator(
+        TokenVerifier.from_settings(settings.auth), _NoKeys(), KeyCache(0)
+    )
+    limits = GatewayLimits.create(settings.limits, app.graphql.schema._schema, None)
+    app.state.guard = RequestGuard(settings, authenticator, limits, _NoKeys())

@@ -76,6 +76,7 @@ class GatewayLimits:
             OperationLimits(schema, settings.cost_budgets, static_limits(settings)),
             RateLimiter(
                 redis_url,
+                key_prefix=settings.rate_limit_key_prefix,
                 timeout=settings.rate_limit_redis_timeout,
                 retry_seconds=settings.rate_limit_redis_retry_seconds,
             ),

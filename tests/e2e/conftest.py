@@ -38,6 +38,8 @@ class Seeded:
             "HIREGRAPH_MONGO_URL": self.mongo_url,
             "HIREGRAPH_MONGO_DB": self.mongo_db,
             "HIREGRAPH_REDIS_URL": self.redis_url,
+            # Rate-limit counters of this session only (the machine's Redis is shared).
+            "HIREGRAPH_LIMITS__RATE_LIMIT_KEY_PREFIX": f"hiregraph:rate:{self.mongo_db}",
             **extra,
         }
 

@@ -1,36 +1,44 @@
 """Authorization per role over HTTP, through the real app on seeded stores.
 
-Authentication is not wired yet, so the app runs in-process and the test replaces the
-one viewer hook the HTTP layer calls (`app.state.resolve_viewer`) with a stub that
-reads a test header. Facts about the seed (which company has drafts, who applied
-where) are read as ADMIN first, so the assertions hold for any seed.
+Each viewer signs in as a client would: an HS256 bearer token whose claims name its
+role (and company or candidate), verified by the gateway's authenticator. Facts about
+the seed (which company has drafts, who applied where) are read as ADMIN first, so
+the assertions hold for any seed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
 import pytest
-from starlette.requests import HTTPConnection
 
-from domain.viewer import PUBLIC, Role, Viewer
+from domain.viewer import Role, Viewer
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import AuthSettings, LimitSettings, Settings
 from schema.ids import from_global_id, int_key
 from tests.e2e.conftest import Seeded
 from tests.e2e.test_read_graph import OPERATIONS, SIZES
 
 pytestmark = pytest.mark.e2e
+SECRET = "test-secret-for-authz-only-0123456789abcdef"
 VIEWERS: dict[str, Viewer] = {"admin": Viewer(Role.ADMIN, user_id="admin")}
 ANY_STATUS = {"status": ["OPEN", "DRAFT", "CLOSED"]}
 
 
-async def _viewer_from_test_header(connection: HTTPConnection) -> Viewer:
-    return VIEWERS.get(connection.headers.get("x-test-viewer", ""), PUBLIC)
+def token_for(viewer: Viewer) -> str:
+    claims: dict[str, Any] = {"sub": viewer.user_id, "role": viewer.role.value,
+                              "exp": int(time.time()) + 600}  # fmt: skip
+    if viewer.company_id is not None:
+        claims["company_id"] = viewer.company_id
+    if viewer.candidate_id is not None:
+        claims["candidate_id"] = viewer.candidate_id
+    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +46,15 @@ async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
         postgres_url=seeded.postgres_url, mongo_url=seeded.mongo_url, mongo_db=seeded.mongo_db,
         redis_url=seeded.redis_url, expose_round_trips=True, gc_gen0_threshold=0,
+        auth=AuthSettings(jwt_secret=SECRET),
+        # These checks read whole companies (100 jobs x 100 applications): budgets and
+        # rate limits are not what they test (tests/e2e/test_security.py does).
+        limits=LimitSettings(
+            cost_budgets=dict.fromkeys(Role, 100_000),
+            rate_limits=dict.fromkeys(Role, "100000000/minute"),
+        ),
     )  # fmt: skip
     app = create_app(settings)
-    app.state.resolve_viewer = _viewer_from_test_header
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hg") as http:
@@ -48,10 +62,10 @@ async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def ask(http: httpx.AsyncClient, who: str, query: str, **variables: Any) -> dict[str, Any]:
+    viewer = VIEWERS.get(who)
+    headers = {} if viewer is None else {"authorization": f"Bearer {token_for(viewer)}"}
     response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"x-test-viewer": who},
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

@@ -9,12 +9,15 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.factories import install_guard
 from tests.unit.test_compiled import CORPUS, _data
 
 
 def _client(compiled: bool) -> httpx.AsyncClient:
-    app = create_app(Settings(compiled_operations=compiled, expose_round_trips=False))
+    settings = Settings(compiled_operations=compiled, expose_round_trips=False)
+    app = create_app(settings)
     app.state.datasources = _data()[0]  # the lifespan is not run: fakes stand in for stores
+    install_guard(app, settings)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
