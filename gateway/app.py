@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 from gateway import health
 from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
+from gateway.limits import static_limits
 from gateway.settings import Settings
 from schema import build_schema
 from schema.compiled import CompiledOperations
@@ -39,9 +40,14 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
     expose = settings.round_trips_in_responses
     compiled = None
     if schema is None:
-        schema = build_schema(expose_round_trips=expose)
+        limits, batch = static_limits(settings.limits), settings.limits.max_batch_operations
+        schema = build_schema(
+            expose_round_trips=expose,
+            limits=limits,
+            max_batch_operations=batch if settings.limits.batching_enabled else None,
+        )
         if settings.compiled_operations:
-            compiled = CompiledOperations(schema._schema, expose_round_trips=expose)
+            compiled = CompiledOperations(schema._schema, expose_round_trips=expose, limits=limits)
     app = Gateway(
         title="HireGraph",
         lifespan=build_lifespan(settings, schema._schema),

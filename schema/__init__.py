@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.fastpath import PlannedExecutionContext
-from schema.operation import GatewayOperation, GatewayOperationWithRoundTrips
+from schema.limits.static import StaticLimits
+from schema.operation import LIMITS, operation_extension
 from schema.query import Query
 from schema.types.node import PrefetchedResolver
 
@@ -38,17 +40,30 @@ def _install_prefetched_resolvers(schema: strawberry.Schema) -> None:
             graphql_type.fields[field_name].resolve = PrefetchedResolver()  # type: ignore[attr-defined]
 
 
-def build_schema(*, expose_round_trips: bool = False, planned: bool = True) -> strawberry.Schema:
+def build_schema(
+    *,
+    expose_round_trips: bool = False,
+    planned: bool = True,
+    limits: StaticLimits = LIMITS,
+    max_batch_operations: int | None = None,
+) -> strawberry.Schema:
     """The schema.
 
     `expose_round_trips` adds `extensions.roundTrips` to every response; `planned=False`
     leaves every object to graphql-core's own completion (for comparison and diagnosis).
+    `limits` are the static limits operations are validated under, and
+    `max_batch_operations` turns on batched requests (JSON arrays) of at most that many.
     """
-    operation = GatewayOperationWithRoundTrips if expose_round_trips else GatewayOperation
+    batching = (
+        None
+        if max_batch_operations is None
+        else BatchingConfig(max_operations=max_batch_operations)
+    )
     schema = HireGraphSchema(
         query=Query,
         execution_context_class=PlannedExecutionContext if planned else None,
-        extensions=[operation],
+        extensions=[operation_extension(expose_round_trips=expose_round_trips, limits=limits)],
+        config=StrawberryConfig(batching_config=batching),
     )
     _install_prefetched_resolvers(schema)
     return schema

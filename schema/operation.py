@@ -37,7 +37,8 @@ def rules_for(limits: StaticLimits) -> tuple[Any, ...]:
     return (*specified_rules, limits_rule(limits))
 
 
-RULES: tuple[Any, ...] = rules_for(LIMITS)[len(specified_rules) :]  # added to Strawberry's
+_SPECIFIED = len(specified_rules)
+RULES: tuple[Any, ...] = rules_for(LIMITS)[_SPECIFIED:]  # added to Strawberry's
 _ALL_RULES = rules_for(LIMITS)  # what a Strawberry operation validates with
 
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
@@ -62,23 +63,26 @@ def validation_errors(
     return errors
 
 
-def valid_document(schema: GraphQLSchema, query: str) -> DocumentNode | None:
+def valid_document(
+    schema: GraphQLSchema, query: str, limits: StaticLimits = LIMITS
+) -> DocumentNode | None:
     """The parsed document when it is valid under the rules every operation runs with
     (graphql-core's, Strawberry's and the limits), from the same caches; else None."""
     try:
-        document = parse_document(query)
+        document = parse_document(query, limits)
     except GraphQLError:
         return None
-    return None if validation_errors(schema, document) else document
+    return None if validation_errors(schema, document, limits) else document
 
 
 class GatewayOperation(SchemaExtension):
     expose_round_trips = False
+    limits = LIMITS  # `operation_extension` makes a subclass for the gateway's settings
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = context.validation_rules + RULES
-        context.parse_options = parse_options()
+        context.validation_rules = context.validation_rules + rules_for(self.limits)[_SPECIFIED:]
+        context.parse_options = parse_options(self.limits)
         roundtrips.begin()
         yield
         apply_error_codes(context)
@@ -107,3 +111,13 @@ class GatewayOperation(SchemaExtension):
 
 class GatewayOperationWithRoundTrips(GatewayOperation):
     expose_round_trips = True
+
+
+def operation_extension(
+    *, expose_round_trips: bool, limits: StaticLimits = LIMITS
+) -> type[GatewayOperation]:
+    """The extension class for one schema: its round-trip reporting and static limits."""
+    base = GatewayOperationWithRoundTrips if expose_round_trips else GatewayOperation
+    if limits == LIMITS:
+        return base
+    return type(base.__name__, (base,), {"limits": limits})

@@ -21,7 +21,8 @@ from datasources import roundtrips
 from resolvers.context import Context
 from schema.compiled.build import Unsupported, compile_operation
 from schema.compiled.program import Bail, Program
-from schema.operation import valid_document
+from schema.limits.static import StaticLimits
+from schema.operation import LIMITS, valid_document
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,15 @@ class CompiledOperations:
     """Programs per (document, operation name), LRU-bounded; None marks "not covered"."""
 
     def __init__(
-        self, schema: GraphQLSchema, *, expose_round_trips: bool = False, size: int = 512
+        self,
+        schema: GraphQLSchema,
+        *,
+        expose_round_trips: bool = False,
+        size: int = 512,
+        limits: StaticLimits = LIMITS,
     ) -> None:
         self.schema = schema
+        self.limits = limits
         self.expose_round_trips = expose_round_trips
         self._size = size
         self._programs: OrderedDict[tuple[str, str | None], Program | None] = OrderedDict()
@@ -50,7 +57,7 @@ class CompiledOperations:
         return program
 
     def _compile(self, query: str, operation_name: str | None) -> Program | None:
-        document = valid_document(self.schema, query)
+        document = valid_document(self.schema, query, self.limits)
         if document is None:
             return None  # graphql-core reports parse and validation errors
         try:
