@@ -14,8 +14,10 @@
    the cost budget (200 with `errors`, as any validation error); RATE_LIMITED (429).
 
 Only then does an executor run, so a refused request never touches a store (the API-key
-lookup and the rate limiter's counter aside). Whatever the guard cannot read (invalid
-JSON, no `query`) goes on to Strawberry's view, which reports it without executing.
+lookup and the rate limiter's counter aside). A request that is not GraphQL at all
+(JSON the guard cannot decode, no `query`) goes on to Strawberry's view, which decodes
+JSON the same way (orjson) and reports it without executing; a `query`, `operationName`
+or `variables` of the wrong type is BAD_REQUEST (400) here.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ _STATUS = {
     "METHOD_NOT_ALLOWED": 405,
     "PERSISTED_QUERY_REQUIRED": 403,
     "INTROSPECTION_DISABLED": 403,
+    "BAD_REQUEST": 400,
     "UPSTREAM_UNAVAILABLE": 503,  # e.g. the JWKS could not be fetched
     **HTTP_STATUS,
 }
@@ -151,8 +154,19 @@ class RequestGuard:
         self, op: dict[str, Any], method: str, viewer: Viewer, ip: str | None, admission: Admission
     ) -> None:
         query, name, variables = op.get("query"), op.get("operationName"), op.get("variables")
-        if not isinstance(query, str) or not isinstance(name, str | None):
-            return  # Strawberry's view reports it
+        if query is None:
+            return  # Strawberry's view answers "no query" without executing anything
+        if not (
+            isinstance(query, str)
+            and isinstance(name, str | None)
+            and isinstance(variables, dict | None)
+        ):
+            # Refused here rather than left to the view: whatever the guard has not
+            # checked must never reach an executor.
+            raise _refuse(
+                "BAD_REQUEST",
+                "`query` and `operationName` must be strings and `variables` an object.",
+            )
         document = _document(query)
         if (
             document is not None
@@ -169,9 +183,7 @@ class RequestGuard:
         if self.settings.env == "prod" and not viewer.is_admin and _introspects(query):
             raise _refuse("INTROSPECTION_DISABLED", "Introspection is not available to you.")
         try:
-            admitted = await self.limits.admit(
-                query, name, variables if isinstance(variables, dict) else None, viewer, ip
-            )
+            admitted = await self.limits.admit(query, name, variables, viewer, ip)
         except LimitExceeded as error:
             raise Refused(error, getattr(error, "headers", None)) from None
         admission.headers = admitted.rate.headers()
