@@ -9,7 +9,10 @@ are checked when present; all with `leeway_seconds` of clock skew.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt
@@ -60,6 +63,7 @@ class TokenVerifier:
         required += ["aud"] if audience is not None else []
         required += ["iss"] if issuer is not None else []
         self._options: Any = {"require": required}
+        self._verified = VerifiedTokens()
 
     @classmethod
     def from_settings(cls, auth: AuthSettings) -> TokenVerifier | None:
@@ -90,6 +94,14 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Viewer:
         """The viewer a valid token describes; `Unauthenticated` for anything else."""
+        digest = hashlib.sha256(token.encode()).digest()
+        viewer = self._verified.get(digest)
+        if viewer is None:
+            viewer, expires = await self._verify(token)
+            self._verified.put(digest, viewer, expires + self._leeway)
+        return viewer
+
+    async def _verify(self, token: str) -> tuple[Viewer, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -110,4 +122,37 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {_reason(exc)}") from None
-        return viewer_from_claims(claims, self._claims)
+        return viewer_from_claims(claims, self._claims), float(claims["exp"])
+
+
+class VerifiedTokens:
+    """Tokens already verified, for a minute at most and never past their `exp`.
+
+    A client sends the same token with every request, and verifying it (header, key,
+    signature, claims) is most of the cost of authentication. A token cannot change, so
+    the verdict holds until it expires; the minute bounds how long a key withdrawn
+    from a JWKS keeps its tokens working in a process. Keyed by a digest, bounded LRU.
+    """
+
+    TTL = 60.0
+
+    def __init__(self, max_entries: int = 4096, clock: Callable[[], float] = time.time) -> None:
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[bytes, tuple[float, Viewer]] = OrderedDict()
+
+    def get(self, digest: bytes) -> Viewer | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if self._clock() >= entry[0]:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return entry[1]
+
+    def put(self, digest: bytes, viewer: Viewer, expires: float) -> None:
+        self._entries[digest] = (min(expires, self._clock() + self.TTL), viewer)
+        self._entries.move_to_end(digest)
+        if len(self._entries) > self._max:
+            self._entries.popitem(last=False)

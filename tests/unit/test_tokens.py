@@ -19,7 +19,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from domain.errors import Unauthenticated
 from domain.viewer import Role, Viewer
 from gateway.security.keys import JwksFileKeys, JwksUrlKeys, SecretKey
-from gateway.security.tokens import TokenVerifier
+from gateway.security.tokens import TokenVerifier, VerifiedTokens
 
 SECRET = "a-development-secret-of-at-least-32-bytes"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -232,3 +232,40 @@ async def test_jwks_refetch_cooldown_bounds_fetches_for_made_up_kids(jwks_url: s
         with pytest.raises(Unauthenticated):
             await verifier.verify(token)
     assert JwksServer.fetches == 1
+
+
+async def test_a_verified_token_is_not_verified_again() -> None:
+    verifier = hs_verifier()
+    calls = 0
+    key_for = verifier._keys.key_for
+
+    async def counting(header: dict[str, Any]) -> Any:
+        nonlocal calls
+        calls += 1
+        return await key_for(header)
+
+    verifier._keys.key_for = counting  # type: ignore[method-assign]
+    token = hs256(role="RECRUITER", company_id=7)
+    first, second = await verifier.verify(token), await verifier.verify(token)
+    assert first == second
+    assert first.company_id == 7
+    assert calls == 1
+    with pytest.raises(Unauthenticated):  # a cached good token does not vouch for a bad one
+        await verifier.verify(hs256(secret="another-secret-of-enough-length-000000"))
+
+
+def test_verified_tokens_expire_with_the_token_and_after_a_minute() -> None:
+    now = 1_000.0
+    cache = VerifiedTokens(max_entries=2, clock=lambda: now)
+    viewer = Viewer(Role.ADMIN, user_id="a")
+    cache.put(b"soon", viewer, expires=now + 5)
+    cache.put(b"later", viewer, expires=now + 3_600)
+    assert cache.get(b"soon") is viewer
+    now += 6
+    assert cache.get(b"soon") is None  # past the token's exp
+    assert cache.get(b"later") is viewer
+    now += VerifiedTokens.TTL
+    assert cache.get(b"later") is None  # checked again at least once a minute
+    for digest in (b"a", b"b", b"c"):
+        cache.put(digest, viewer, expires=now + 60)
+    assert cache.get(b"a") is None  # bounded: the least recently used went first
