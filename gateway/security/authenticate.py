@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,38 +20,25 @@ from datasources.postgres.api_keys import PgApiKeyRepository
 from domain.api_keys import ApiKey
 from domain.errors import Unauthenticated
 from domain.viewer import PUBLIC, Viewer
+from gateway.security.expiring import ExpiringCache
 from gateway.security.tokens import TokenVerifier
 from gateway.settings import AuthSettings, Settings
 
 
 class KeyCache:
-    """A small TTL + LRU map from a digest of the presented key to the stored key."""
+    """Found API keys by a digest of the presented key, for `ttl` seconds each."""
 
     def __init__(
         self, ttl: float, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._ttl = ttl
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, ApiKey]] = OrderedDict()
+        self._entries: ExpiringCache[bytes, ApiKey] = ExpiringCache(max_entries, clock)
 
     def get(self, digest: bytes) -> ApiKey | None:
-        entry = self._entries.get(digest)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            del self._entries[digest]
-            return None
-        self._entries.move_to_end(digest)
-        return entry[1]
+        return self._entries.get(digest)
 
     def put(self, digest: bytes, key: ApiKey) -> None:
-        if self._ttl <= 0:
-            return
-        self._entries[digest] = (self._clock() + self._ttl, key)
-        self._entries.move_to_end(digest)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        self._entries.put(digest, key, self._ttl)
 
 
 class Authenticator:

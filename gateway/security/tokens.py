@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ import jwt
 from domain.errors import Unauthenticated
 from domain.viewer import Viewer
 from gateway.security.claims import DEFAULT_CLAIMS, ClaimNames, viewer_from_claims
+from gateway.security.expiring import ExpiringCache
 from gateway.security.keys import JwksFileKeys, JwksUrlKeys, KeySource, SecretKey
 from gateway.settings import AuthSettings
 
@@ -131,28 +131,18 @@ class VerifiedTokens:
     A client sends the same token with every request, and verifying it (header, key,
     signature, claims) is most of the cost of authentication. A token cannot change, so
     the verdict holds until it expires; the minute bounds how long a key withdrawn
-    from a JWKS keeps its tokens working in a process. Keyed by a digest, bounded LRU.
+    from a JWKS keeps its tokens working in a process. Keyed by a digest.
     """
 
     TTL = 60.0
 
     def __init__(self, max_entries: int = 4096, clock: Callable[[], float] = time.time) -> None:
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, Viewer]] = OrderedDict()
+        self._entries: ExpiringCache[bytes, Viewer] = ExpiringCache(max_entries, clock)
 
     def get(self, digest: bytes) -> Viewer | None:
-        entry = self._entries.get(digest)
-        if entry is None:
-            return None
-        if self._clock() >= entry[0]:
-            del self._entries[digest]
-            return None
-        self._entries.move_to_end(digest)
-        return entry[1]
+        return self._entries.get(digest)
 
     def put(self, digest: bytes, viewer: Viewer, expires: float) -> None:
-        self._entries[digest] = (min(expires, self._clock() + self.TTL), viewer)
-        self._entries.move_to_end(digest)
-        if len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        """`expires`: the token's own end, in the clock's (Unix) seconds."""
+        ttl = min(expires - self._entries.clock(), self.TTL)
+        self._entries.put(digest, viewer, ttl)
