@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from resolvers.loaders import Loader
+from resolvers.batching import Loader
 
 
 def _counting_loader() -> tuple[Loader[int, str], list[list[int]]]:
