@@ -68,6 +68,7 @@ class Refused(Exception):
 
     def __init__(self, error: HireGraphError, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(error.message)
+        self.error = error
         extensions = getattr(error, "extensions", {})
         self.status = _STATUS.get(error.code, 200)
         self.body = orjson.dumps(
@@ -144,18 +145,19 @@ class RequestGuard:
         except LimitExceeded as error:
             raise Refused(error) from None
         client = scope.get("client")
+        ip = client[0] if client else None
         for op in ops:
-            await self._admit_operation(
-                op, method, viewer, client[0] if client else None, admission
-            )
+            admission.headers = await self.check_operation(op, method, viewer, ip)
         return admission
 
-    async def _admit_operation(
-        self, op: dict[str, Any], method: str, viewer: Viewer, ip: str | None, admission: Admission
-    ) -> None:
+    async def check_operation(
+        self, op: Mapping[str, Any], method: str, viewer: Viewer, ip: str | None
+    ) -> dict[str, str]:
+        """Every per-operation rule (5. above) for one operation of an HTTP request or
+        of a WebSocket connection (`method` "WS"); returns its RateLimit-* headers."""
         query, name, variables = op.get("query"), op.get("operationName"), op.get("variables")
         if query is None:
-            return  # Strawberry's view answers "no query" without executing anything
+            return {}  # Strawberry's view answers "no query" without executing anything
         if not (
             isinstance(query, str)
             and isinstance(name, str | None)
@@ -167,16 +169,7 @@ class RequestGuard:
                 "BAD_REQUEST",
                 "`query` and `operationName` must be strings and `variables` an object.",
             )
-        document = _document(query)
-        if (
-            document is not None
-            and method == "GET"
-            and _operation_type(document, name)
-            not in (
-                None,
-                OperationType.QUERY,
-            )
-        ):
+        if method == "GET" and _operation_type(query, name) not in (None, OperationType.QUERY):
             raise _refuse("METHOD_NOT_ALLOWED", "Mutations and subscriptions need a POST.")
         if viewer.trusted_documents_only:
             await self._check_trusted(viewer, query)
@@ -186,7 +179,7 @@ class RequestGuard:
             admitted = await self.limits.admit(query, name, variables, viewer, ip)
         except LimitExceeded as error:
             raise Refused(error, getattr(error, "headers", None)) from None
-        admission.headers = admitted.rate.headers()
+        return admitted.rate.headers()
 
     async def _check_trusted(self, viewer: Viewer, query: str) -> None:
         key = (viewer.api_key_id or "", document_hash(query))
@@ -274,8 +267,9 @@ def _document(query: str) -> DocumentNode | None:
         return None  # the limits (token limit) or Strawberry report it
 
 
-def _operation_type(document: DocumentNode, name: str | None) -> OperationType | None:
-    operation = get_operation_ast(document, name)
+def _operation_type(query: str, name: str | None) -> OperationType | None:
+    document = _document(query)
+    operation = None if document is None else get_operation_ast(document, name)
     return None if operation is None else operation.operation
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,17 +59,20 @@ async def test_hs256_token_maps_to_a_viewer() -> None:
 @pytest.mark.parametrize(
     ("token_claims", "reason"),
     [
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"nbf": int(time.time()) + 120}, "not yet valid"),
-        ({"aud": "someone-else"}, "wrong audience"),
-        ({"iss": "https://evil.example"}, "wrong issuer"),
+        # Times relative to when the test runs (collection can be minutes earlier).
+        (lambda now: {"exp": now - 120}, "expired"),
+        (lambda now: {"nbf": now + 120}, "not yet valid"),
+        (lambda now: {"aud": "someone-else"}, "wrong audience"),
+        (lambda now: {"iss": "https://evil.example"}, "wrong issuer"),
     ],
 )
-async def test_standard_claims_are_checked(token_claims: dict[str, Any], reason: str) -> None:
+async def test_standard_claims_are_checked(
+    token_claims: Callable[[int], dict[str, Any]], reason: str
+) -> None:
     verifier = hs_verifier(audience="hiregraph", issuer="https://id.example", leeway_seconds=5)
     base = {"aud": "hiregraph", "iss": "https://id.example"}
     with pytest.raises(Unauthenticated, match=reason):
-        await verifier.verify(hs256(**{**base, **token_claims}))
+        await verifier.verify(hs256(**{**base, **token_claims(int(time.time()))}))
 
 
 async def test_configured_audience_is_required() -> None:
