@@ -113,7 +113,8 @@ class GraphQLApp(GraphQL[Context, None]):
         payload = admission.payload
         if not isinstance(payload, dict) or not isinstance(query := payload.get("query"), str):
             return False
-        if _content_type(scope) != b"application/json":
+        # A GET's parameters come as a payload too (persisted queries resolved): same answer.
+        if scope["method"] != "GET" and _content_type(scope) != b"application/json":
             return False
         name, variables = payload.get("operationName"), payload.get("variables")
         if payload.get("extensions") or not isinstance(name, str | None):

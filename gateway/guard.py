@@ -8,10 +8,17 @@
 2. BODY_TOO_LARGE (413): by Content-Length, then while reading;
 3. UNAUTHENTICATED (401): credentials that are present but not acceptable;
 4. BATCHING_DISABLED / BATCH_LIMIT (400);
+   then automatic persisted queries (`gateway.apq`): PERSISTED_QUERY_NOT_FOUND (200),
+   PERSISTED_QUERY_HASH_MISMATCH (400), PERSISTED_QUERY_NOT_SUPPORTED (200); an operation
+   sent by hash is replaced by its text, and every rule below applies to that text;
 5. per operation: METHOD_NOT_ALLOWED (405) for a mutation or subscription over GET;
    PERSISTED_QUERY_REQUIRED (403) for an API key that accepts registered documents only;
    INTROSPECTION_DISABLED (403) in prod for anyone but an admin; the static limits and
    the cost budget (200 with `errors`, as any validation error); RATE_LIMITED (429).
+
+A persisted query's text is stored once its operation has passed every rule. An admitted
+request that used APQ is rewritten for the executors as if the client had sent the text:
+`Admission.body` and `Admission.payload` for a POST, `scope["query_string"]` for a GET.
 
 Only then does an executor run, so a refused request never touches a store (the API-key
 lookup and the rate limiter's counter aside). A request that is not GraphQL at all
@@ -26,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from graphql import (
@@ -44,6 +51,8 @@ from starlette.types import Receive, Scope
 from domain.api_keys import document_hash
 from domain.errors import HireGraphError, LimitExceeded
 from domain.viewer import Viewer
+from gateway.apq import HTTP_STATUS as APQ_STATUS
+from gateway.apq import PersistedQueries, PersistedQueryError
 from gateway.limits import GatewayLimits, check_body_size, operations
 from gateway.limits.http import HTTP_STATUS
 from gateway.security.authenticate import Authenticator
@@ -60,6 +69,7 @@ _STATUS = {
     "BAD_REQUEST": 400,
     "UPSTREAM_UNAVAILABLE": 503,  # e.g. the JWKS could not be fetched
     **HTTP_STATUS,
+    **APQ_STATUS,
 }
 
 
@@ -95,7 +105,9 @@ class Admission:
 
     viewer: Viewer
     body: bytes
-    payload: Any = None  # the decoded JSON body of a POST (None: not read or not JSON)
+    # The decoded JSON body of a POST, or a GET's parameters in that form (None: not
+    # read, not JSON, or not GraphQL); persisted queries resolved in both.
+    payload: Any = None
     headers: dict[str, str] = field(default_factory=dict)  # RateLimit-* for the response
 
 
@@ -108,6 +120,7 @@ class RequestGuard:
         authenticator: Authenticator,
         limits: GatewayLimits,
         documents: Any,  # PgApiKeyRepository: is_trusted(key_id, sha256_hex)
+        persisted: PersistedQueries | None = None,  # None: APQ disabled
     ) -> None:
         self.settings = settings
         self.csrf = settings.csrf_prevention_enabled
@@ -115,6 +128,7 @@ class RequestGuard:
         self.authenticator = authenticator
         self.limits = limits
         self.documents = documents
+        self.persisted = persisted or PersistedQueries(None)
         self._trusted: set[tuple[str, str]] = set()  # registrations are never withdrawn
 
     async def admit(self, scope: Scope, receive: Receive) -> Admission:
@@ -134,21 +148,57 @@ class RequestGuard:
         payload = _payload(scope, method, body)
         if payload is None:
             return admission
-        if method == "POST":
-            admission.payload = payload
+        admission.payload = payload
+        ops = self._operations(payload)
+        registrations = await self._resolve_persisted(scope, admission)
+        if registrations is not None:
+            ops = self._operations(admission.payload)
+        client = scope.get("client")
+        ip = client[0] if client else None
+        for op in ops:
+            admission.headers = await self.check_operation(op, method, viewer, ip)
+        for sha256_hex, query in registrations or ():
+            await self.persisted.register(sha256_hex, query)
+        return admission
+
+    def _operations(self, payload: Any) -> list[dict[str, Any]]:
         try:
-            ops = operations(
+            return operations(
                 payload,
                 batching_enabled=self.settings.limits.batching_enabled,
                 max_operations=self.settings.limits.max_batch_operations,
             )
         except LimitExceeded as error:
             raise Refused(error) from None
-        client = scope.get("client")
-        ip = client[0] if client else None
-        for op in ops:
-            admission.headers = await self.check_operation(op, method, viewer, ip)
-        return admission
+
+    async def _resolve_persisted(
+        self, scope: Scope, admission: Admission
+    ) -> list[tuple[str, str]] | None:
+        """Replace operations sent by hash with their text, in the admission (and a GET's
+        query string); the (hash, text) pairs to store once admitted. None: no APQ."""
+        payload = admission.payload
+        batch = payload if isinstance(payload, list) else [payload]
+        rewritten, registrations, used = [], [], False
+        for op in batch:
+            try:
+                resolved = await self.persisted.resolve(op) if isinstance(op, dict) else None
+            except PersistedQueryError as error:
+                raise Refused(error, error.headers) from None
+            if resolved is None:
+                rewritten.append(op)
+                continue
+            used = True
+            rewritten.append(resolved.operation)
+            if resolved.register is not None:
+                registrations.append((resolved.register, resolved.operation["query"]))
+        if not used:
+            return None
+        admission.payload = rewritten if isinstance(payload, list) else rewritten[0]
+        if scope["method"] == "GET":
+            scope["query_string"] = _query_string(scope, admission.payload)
+        else:
+            admission.body = orjson.dumps(admission.payload)
+        return registrations
 
     async def check_operation(
         self, op: Mapping[str, Any], method: str, viewer: Viewer, ip: str | None
@@ -243,16 +293,28 @@ def _payload(scope: Scope, method: str, body: bytes) -> Any:
     if method != "GET":
         return None
     params = dict(_query_params(scope))
-    if "query" not in params:
+    if "query" not in params and "extensions" not in params:
         return None  # GraphiQL, or Strawberry's "no query" error
-    variables: Any = params.get("variables")
-    if variables is not None:
-        try:
-            variables = orjson.loads(variables)
-        except orjson.JSONDecodeError:
-            return None
-    return {"query": params["query"], "operationName": params.get("operationName"),
-            "variables": variables}  # fmt: skip
+    payload: dict[str, Any] = {"query": params.get("query"),
+                               "operationName": params.get("operationName")}  # fmt: skip
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                payload[name] = orjson.loads(params[name])
+            except orjson.JSONDecodeError:
+                return None  # Strawberry's view reports it without executing
+    payload.setdefault("variables", None)
+    return payload
+
+
+def _query_string(scope: Scope, op: Mapping[str, Any]) -> bytes:
+    """A GET's query string for a resolved persisted query: the text as `query`, the
+    remaining extensions (if any), every other parameter kept."""
+    params = [(k, v) for k, v in _query_params(scope) if k not in ("query", "extensions")]
+    params.append(("query", op["query"]))
+    if op.get("extensions"):
+        params.append(("extensions", orjson.dumps(op["extensions"]).decode()))
+    return urlencode(params).encode("latin-1")
 
 
 def _query_params(scope: Scope) -> list[tuple[str, str]]:

@@ -12,6 +12,8 @@ from graphql import GraphQLSchema
 from redis.asyncio import Redis
 
 from datasources import roundtrips
+from datasources.cache.apq import RedisApqStore
+from datasources.cache.keys import CacheKeys
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
@@ -21,6 +23,7 @@ from datasources.postgres.api_keys import PgApiKeyRepository
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.jobs import PgJobRepository
+from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.limits import GatewayLimits
 from gateway.security.authenticate import Authenticator
@@ -53,6 +56,26 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
+def _persisted_queries(settings: Settings) -> tuple[Redis | None, PersistedQueries]:
+    """The APQ store, on its own Redis client: its timeouts are the short APQ ones."""
+    apq = settings.apq
+    if not apq.enabled:
+        return None, PersistedQueries(None)
+    redis: Redis = Redis.from_url(
+        _require(settings, "redis"),
+        max_connections=settings.pools.redis_max_connections,
+        socket_timeout=apq.redis_timeout,
+        socket_connect_timeout=apq.redis_timeout,
+    )
+    store = RedisApqStore(
+        redis,
+        CacheKeys(apq.key_prefix),
+        ttl_seconds=apq.ttl_seconds,
+        retry_seconds=apq.redis_retry_seconds,
+    )
+    return redis, PersistedQueries(store)
 
 
 def build_lifespan(
@@ -114,14 +137,21 @@ def build_lifespan(
             },
         )
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
+        apq_redis, persisted = _persisted_queries(settings)
         app.state.guard = RequestGuard(
-            settings, Authenticator.from_settings(settings, pool), limits, PgApiKeyRepository(pool)
+            settings,
+            Authenticator.from_settings(settings, pool),
+            limits,
+            PgApiKeyRepository(pool),
+            persisted,
         )
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
             await limits.aclose()
+            if apq_redis is not None:
+                await apq_redis.aclose()
             await pool.close()
             await engine.dispose()
             await mongo.close()

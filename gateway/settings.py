@@ -183,6 +183,22 @@ class LimitSettings(BaseModel):
         return value
 
 
+class ApqSettings(BaseModel):
+    """Automatic persisted queries (gateway.apq). Env: HIREGRAPH_APQ__<NAME>."""
+
+    enabled: bool = True
+    # Refreshed on every hit (GETEX), so a query clients keep sending never expires and
+    # one no client sends any more (an old app build) is gone after a week; a miss costs
+    # the client one extra round trip, and the store stays bounded by what is in use.
+    ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    # The lookup sits on every hash-only request: a slow Redis must cost little, and a
+    # miss only means the client resends the text.
+    redis_timeout: float = Field(0.1, gt=0)
+    # After a Redis failure, lookups miss (and texts are not stored) for this long.
+    redis_retry_seconds: float = Field(5.0, ge=0)
+    key_prefix: str = "hg"  # CacheKeys prefix: keys are `{prefix}:apq:{sha256}`
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -220,6 +236,7 @@ class Settings(BaseSettings):
     pools: PoolSettings = PoolSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    apq: ApqSettings = ApqSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

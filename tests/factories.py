@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from datasources.cache.apq import ApqStore
 from datasources.ports import Datasources
 from domain.enums import (
     ApplicationStatus,
@@ -38,6 +39,7 @@ from domain.records import (
     Skill,
 )
 from domain.viewer import Role, Viewer
+from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.limits import GatewayLimits
 from gateway.security.authenticate import Authenticator, KeyCache
@@ -324,11 +326,31 @@ class _NoKeys:
         return False
 
 
-def install_guard(app: Any, settings: Settings) -> None:
+@dataclass
+class MemoryApqStore:
+    """The APQ store in a dict, with a log of its calls."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    async def get(self, sha256_hex: str) -> str | None:
+        self.calls.append(("get", sha256_hex))
+        return self.texts.get(sha256_hex)
+
+    async def put(self, sha256_hex: str, query: str) -> None:
+        self.calls.append(("put", sha256_hex))
+        self.texts[sha256_hex] = query
+
+
+def install_guard(app: Any, settings: Settings, apq: ApqStore | None = None) -> None:
     """The request guard `create_app`'s lifespan would build, for an app run without it:
-    JWTs as configured, no API keys, rate limits in process memory."""
+    JWTs as configured, no API keys, rate limits in process memory, persisted queries in
+    `apq` (a fresh MemoryApqStore by default; none when `settings.apq` disables them)."""
     authenticator = Authenticator(
         TokenVerifier.from_settings(settings.auth), _NoKeys(), KeyCache(0)
     )
     limits = GatewayLimits.create(settings.limits, app.graphql.schema._schema, None)
-    app.state.guard = RequestGuard(settings, authenticator, limits, _NoKeys())
+    store = (apq or MemoryApqStore()) if settings.apq.enabled else None
+    app.state.guard = RequestGuard(
+        settings, authenticator, limits, _NoKeys(), PersistedQueries(store)
+    )
