@@ -20,10 +20,20 @@ from redis.asyncio import Redis
 
 from datasources.cache.apq import ApqStore, RedisApqStore
 from datasources.cache.keys import CacheKeys
+from domain.api_keys import ApiKeySpec, document_hash
+from domain.viewer import Role
 from gateway.app import create_app
 from gateway.settings import ApqSettings, LimitSettings, Settings
 from tests import factories as f
-from tests.e2e.test_security import _datasources, refused, settings
+from tests.e2e.conftest import Seeded
+from tests.e2e.test_security import (
+    _datasources,
+    api_keys,
+    real_gateway,
+    real_settings,
+    refused,
+    settings,
+)
 from tests.stores import StoreUrls
 
 pytestmark = pytest.mark.e2e
@@ -279,3 +289,53 @@ async def test_redis_down_means_not_found_and_full_queries_still_run() -> None:
     assert ok(registered)["data"]["jobs"]["edges"]
     refused(again, 200, "PERSISTED_QUERY_NOT_FOUND")
     assert store.stats.redis_errors == 1  # then left alone for the retry period
+
+
+# -- the lifespan's store, over the seeded stores -----------------------------------------
+
+
+async def test_the_lifespan_serves_persisted_queries_from_redis(
+    seeded: Seeded, redis_prefix: str
+) -> None:
+    s = real_settings(seeded, apq=ApqSettings(key_prefix=redis_prefix.rstrip(":")))
+    params = {"extensions": orjson.dumps(persisted(BOARD)).decode()}
+    async with real_gateway(s) as http:
+        missed = await http.get("/graphql", params=params, headers=CSRF)
+        body = {"query": BOARD, "extensions": persisted(BOARD)}
+        registered = await http.post("/graphql", json=body)
+        by_hash = await http.get("/graphql", params=params, headers=CSRF)
+    refused(missed, 200, "PERSISTED_QUERY_NOT_FOUND")
+    assert len(ok(registered)["data"]["jobs"]["edges"]) == 5
+    assert ok(by_hash) == registered.json()
+    redis = Redis.from_url(seeded.redis_url)
+    try:
+        assert await redis.get(CacheKeys(s.apq.key_prefix).apq(sha(BOARD))) == BOARD.encode()
+    finally:
+        await redis.aclose()
+
+
+async def test_a_trusted_documents_key_runs_only_registered_texts_by_hash(
+    seeded: Seeded, redis_prefix: str
+) -> None:
+    """APQ is no way around trusted documents: the resolved text is what is checked, and
+    a text the key may not run is not stored on its behalf either."""
+    s = real_settings(seeded, apq=ApqSettings(key_prefix=redis_prefix.rstrip(":")))
+    spec = ApiKeySpec(name="apq-partner", role=Role.ANALYST, trusted_documents_only=True)
+    other = "{ jobs(first: 1) { totalCount } }"
+    async with api_keys(seeded) as repo, real_gateway(s) as http:
+        key, plaintext = await repo.create(spec)
+        await repo.add_documents(key.id, [(document_hash(BOARD), "board")])
+        headers = {"x-api-key": plaintext}
+
+        async def send(text: str, *, with_text: bool) -> httpx.Response:
+            body: dict[str, Any] = {"extensions": persisted(text)}
+            if with_text:
+                body["query"] = text
+            return await http.post("/graphql", json=body, headers=headers)
+
+        refused(await send(other, with_text=True), 403, "PERSISTED_QUERY_REQUIRED")
+        refused(await send(other, with_text=False), 200, "PERSISTED_QUERY_NOT_FOUND")
+        ok(await http.post("/graphql", json={"query": other, "extensions": persisted(other)}))
+        refused(await send(other, with_text=False), 403, "PERSISTED_QUERY_REQUIRED")
+        ok(await send(BOARD, with_text=True))
+        assert ok(await send(BOARD, with_text=False))["data"]["jobs"]["edges"]
