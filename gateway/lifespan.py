@@ -12,6 +12,8 @@ from graphql import GraphQLSchema
 from redis.asyncio import Redis
 
 from datasources import roundtrips
+from datasources.cache.keys import CacheStats
+from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
@@ -53,6 +55,29 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
+def _cache_client(settings: Settings) -> Redis:
+    """The entity cache's own pool, with the cache's short timeouts: a slow Redis must
+    cost a request milliseconds, where the general client (2 s) may wait."""
+    c = settings.cache
+    return Redis.from_url(
+        _require(settings, "redis"),
+        max_connections=c.redis_max_connections,
+        socket_timeout=c.redis_timeout_seconds,
+        socket_connect_timeout=c.redis_timeout_seconds,
+    )
+
+
+def _cache_config(settings: Settings) -> EntityCacheConfig:
+    c = settings.cache
+    return EntityCacheConfig(
+        key_prefix=c.key_prefix,
+        ttl_seconds=tuple(c.entity_ttl_seconds.items()),
+        timeout=c.redis_timeout_seconds,
+        retry_seconds=c.redis_retry_seconds,
+        lock_ms=c.lock_ms,
+    )
 
 
 def build_lifespan(
@@ -101,7 +126,7 @@ def build_lifespan(
             acquire_timeout=p.postgres_pool_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,
         )
-        app.state.datasources = Datasources(
+        datasources = Datasources(
             companies=PgCompanyRepository(pool, p.postgres_pool_timeout),
             jobs=PgJobRepository(pool, p.postgres_pool_timeout),
             applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
@@ -113,6 +138,13 @@ def build_lifespan(
                 "redis": redis_ping,
             },
         )
+        app.state.cache_stats = CacheStats()
+        cache_redis = _cache_client(settings) if settings.cache.enabled else None
+        if cache_redis is not None:
+            datasources = with_entity_cache(
+                datasources, cache_redis, _cache_config(settings), app.state.cache_stats
+            )
+        app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(
             settings, Authenticator.from_settings(settings, pool), limits, PgApiKeyRepository(pool)
@@ -126,5 +158,7 @@ def build_lifespan(
             await engine.dispose()
             await mongo.close()
             await redis.aclose()
+            if cache_redis is not None:
+                await cache_redis.aclose()
 
     return lifespan
