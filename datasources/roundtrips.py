@@ -25,6 +25,7 @@ _MONGO_IGNORED = frozenset({"hello", "ismaster", "isMaster", "ping", "endSession
 class RoundTrips:
     postgres: int = 0
     mongo: int = 0
+    redis: int = 0  # cache commands and pipelines
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -38,6 +39,13 @@ def begin() -> RoundTrips:
 
 def current() -> RoundTrips | None:
     return _current.get()
+
+
+def count_redis() -> None:
+    """One round trip to Redis (a command or a pipeline) for the current operation."""
+    counter = _current.get()
+    if counter is not None:
+        counter.redis += 1
 
 
 def _count_sql(*_: Any) -> None:

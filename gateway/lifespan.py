@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 
 from datasources import roundtrips
 from datasources.cache.apq import RedisApqStore
-from datasources.cache.keys import CacheKeys
+from datasources.cache.keys import CacheKeys, CacheStats
+from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
@@ -58,24 +59,41 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
-def _persisted_queries(settings: Settings) -> tuple[Redis | None, PersistedQueries]:
-    """The APQ store, on its own Redis client: its timeouts are the short APQ ones."""
-    apq = settings.apq
-    if not apq.enabled:
-        return None, PersistedQueries(None)
-    redis: Redis = Redis.from_url(
+def _cache_client(settings: Settings) -> Redis:
+    """The caches' own pool (entities, persisted queries, responses), with the cache's
+    short timeouts: a slow Redis must cost a request milliseconds, where the general
+    client (2 s) may wait."""
+    c = settings.cache
+    return Redis.from_url(
         _require(settings, "redis"),
-        max_connections=settings.pools.redis_max_connections,
-        socket_timeout=apq.redis_timeout,
-        socket_connect_timeout=apq.redis_timeout,
+        max_connections=c.redis_max_connections,
+        socket_timeout=c.redis_timeout_seconds,
+        socket_connect_timeout=c.redis_timeout_seconds,
     )
+
+
+def _cache_config(settings: Settings) -> EntityCacheConfig:
+    c = settings.cache
+    return EntityCacheConfig(
+        key_prefix=c.key_prefix,
+        ttl_seconds=tuple(c.entity_ttl_seconds.items()),
+        timeout=c.redis_timeout_seconds,
+        retry_seconds=c.redis_retry_seconds,
+        lock_ms=c.lock_ms,
+    )
+
+
+def _persisted_queries(settings: Settings, cache_redis: Redis) -> PersistedQueries:
+    """The APQ store, on the caches' client and key prefix."""
+    if not settings.apq.enabled:
+        return PersistedQueries(None)
     store = RedisApqStore(
-        redis,
-        CacheKeys(apq.key_prefix),
-        ttl_seconds=apq.ttl_seconds,
-        retry_seconds=apq.redis_retry_seconds,
+        cache_redis,
+        CacheKeys(settings.cache.key_prefix),
+        ttl_seconds=settings.apq.ttl_seconds,
+        retry_seconds=settings.cache.redis_retry_seconds,
     )
-    return redis, PersistedQueries(store)
+    return PersistedQueries(store)
 
 
 def build_lifespan(
@@ -124,7 +142,7 @@ def build_lifespan(
             acquire_timeout=p.postgres_pool_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,
         )
-        app.state.datasources = Datasources(
+        datasources = Datasources(
             companies=PgCompanyRepository(pool, p.postgres_pool_timeout),
             jobs=PgJobRepository(pool, p.postgres_pool_timeout),
             applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
@@ -136,22 +154,27 @@ def build_lifespan(
                 "redis": redis_ping,
             },
         )
+        app.state.cache_stats = CacheStats()
+        cache_redis = _cache_client(settings)
+        if settings.cache.enabled:
+            datasources = with_entity_cache(
+                datasources, cache_redis, _cache_config(settings), app.state.cache_stats
+            )
+        app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
-        apq_redis, persisted = _persisted_queries(settings)
         app.state.guard = RequestGuard(
             settings,
             Authenticator.from_settings(settings, pool),
             limits,
             PgApiKeyRepository(pool),
-            persisted,
+            _persisted_queries(settings, cache_redis),
         )
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
             await limits.aclose()
-            if apq_redis is not None:
-                await apq_redis.aclose()
+            await cache_redis.aclose()
             await pool.close()
             await engine.dispose()
             await mongo.close()

@@ -183,6 +183,47 @@ class LimitSettings(BaseModel):
         return value
 
 
+CACHED_TYPES = ("Company", "Job", "Candidate")
+
+
+class CacheSettings(BaseModel):
+    """The Redis entity cache under the loaders (issue 5). Env: HIREGRAPH_CACHE__<NAME>;
+    the TTLs as JSON, e.g. HIREGRAPH_CACHE__ENTITY_TTL_SECONDS='{"Job": 30, ...}'."""
+
+    enabled: bool = True
+    # Keys are `{key_prefix}:e:{Type}:{shape}:{id}` (datasources.cache.keys); gateways
+    # that should share entries share the prefix.
+    key_prefix: str = Field("hg", min_length=1)
+    # How long an entry may outlive a write that failed to invalidate it. Companies
+    # change rarely; jobs and profiles change more often.
+    entity_ttl_seconds: dict[str, int] = Field(
+        default_factory=lambda: {"Company": 300, "Job": 60, "Candidate": 60}
+    )
+    # 100 ms bounds every cache command. A healthy Redis answers an MGET of a page's
+    # keys in well under a millisecond, so this never fires on a working Redis even on a
+    # loaded machine; when Redis hangs, a request waits at most this long (once: the
+    # cache is then skipped for `redis_retry_seconds`) before reading the stores.
+    redis_timeout_seconds: float = Field(0.1, gt=0, le=5)
+    redis_retry_seconds: float = Field(5.0, ge=0)
+    redis_max_connections: int = Field(50, ge=1, le=10000)
+    # A cross-process miss lock lives this long: enough for a by-id store read, short
+    # enough that a process whose leader died waits at most this long.
+    lock_ms: int = Field(200, ge=10, le=10_000)
+
+    @field_validator("entity_ttl_seconds")
+    @classmethod
+    def _known_types(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(CACHED_TYPES))
+        if unknown:
+            raise ValueError(f"not cached types: {', '.join(unknown)} (use {CACHED_TYPES})")
+        if any(ttl < 0 for ttl in value.values()):
+            raise ValueError("TTLs must be >= 0 (0: that type is not cached)")
+        return value
+
+    def ttl_for(self, type_name: str) -> int:
+        return self.entity_ttl_seconds.get(type_name, 0)
+
+
 class ApqSettings(BaseModel):
     """Automatic persisted queries (gateway.apq). Env: HIREGRAPH_APQ__<NAME>."""
 
@@ -191,12 +232,9 @@ class ApqSettings(BaseModel):
     # one no client sends any more (an old app build) is gone after a week; a miss costs
     # the client one extra round trip, and the store stays bounded by what is in use.
     ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
-    # The lookup sits on every hash-only request: a slow Redis must cost little, and a
-    # miss only means the client resends the text.
-    redis_timeout: float = Field(0.1, gt=0)
-    # After a Redis failure, lookups miss (and texts are not stored) for this long.
-    redis_retry_seconds: float = Field(5.0, ge=0)
-    key_prefix: str = "hg"  # CacheKeys prefix: keys are `{prefix}:apq:{sha256}`
+    # Redis, its timeouts and the key prefix are the cache's (`CacheSettings`): a slow
+    # Redis costs a hash-only request at most that timeout, and a miss only means the
+    # client resends the text.
 
 
 class Settings(BaseSettings):
@@ -236,6 +274,7 @@ class Settings(BaseSettings):
     pools: PoolSettings = PoolSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    cache: CacheSettings = CacheSettings()
     apq: ApqSettings = ApqSettings()
 
     @model_validator(mode="after")

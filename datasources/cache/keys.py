@@ -4,6 +4,8 @@ Keys, under a configurable prefix (tests use one per test):
 - `{p}:e:{Type}:{shape}:{id}`: one entity, as stored. `shape` is a digest of the record
   class's fields and their types, so a deploy that changes a record's shape never reads
   an entry written by the old code: it simply misses.
+- `{p}:l:{Type}:{shape}:{id}`: a miss lock, held for milliseconds by the process that
+  reads that entity from its store, so that other processes wait for its entry.
 - `{p}:v:{Type}`: the type's version, an integer bumped on every change to any entity of
   that type. A cached response records the versions of the types it touched; a bump makes
   those entries unreachable (version-based invalidation: O(1) per write, no scan and no
@@ -74,6 +76,10 @@ class CacheKeys:
 
     def entity(self, type_name: str, key: Any) -> str:
         return f"{self.prefix}:e:{type_name}:{_SHAPES[type_name]}:{key}"
+
+    def lock(self, type_name: str, key: Any) -> str:
+        """A short-lived miss lock on one entity (see datasources.cache.entities)."""
+        return f"{self.prefix}:l:{type_name}:{_SHAPES[type_name]}:{key}"
 
     def version(self, type_name: str) -> str:
         return f"{self.prefix}:v:{type_name}"

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
 
 from datasources.mongo.bootstrap import bootstrap
 from datasources.postgres.engine import asyncpg_dsn
@@ -30,6 +31,21 @@ class Seeded:
     mongo_db: str
     redis_url: str
 
+    @property
+    def cache_prefix(self) -> str:
+        return f"hg:{self.mongo_db}"
+
+    async def drop_entity_cache(self, prefix: str | None = None) -> None:
+        """Empty the entity cache under `prefix` (the gateway's by default): a round-trip
+        count is then that of a cold cache, whatever ran before."""
+        client = Redis.from_url(self.redis_url)
+        try:
+            keys = [k async for k in client.scan_iter(match=f"{prefix or self.cache_prefix}:e:*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("HIREGRAPH_")}
         return {
@@ -40,6 +56,8 @@ class Seeded:
             "HIREGRAPH_REDIS_URL": self.redis_url,
             # Rate-limit counters of this session only (the machine's Redis is shared).
             "HIREGRAPH_LIMITS__RATE_LIMIT_KEY_PREFIX": f"hiregraph:rate:{self.mongo_db}",
+            # Entity-cache entries of this session's data only.
+            "HIREGRAPH_CACHE__KEY_PREFIX": self.cache_prefix,
             **extra,
         }
 

@@ -23,7 +23,7 @@ from datasources.cache.keys import CacheKeys
 from domain.api_keys import ApiKeySpec, document_hash
 from domain.viewer import Role
 from gateway.app import create_app
-from gateway.settings import ApqSettings, LimitSettings, Settings
+from gateway.settings import ApqSettings, CacheSettings, LimitSettings, Settings
 from tests import factories as f
 from tests.e2e.conftest import Seeded
 from tests.e2e.test_security import (
@@ -297,7 +297,7 @@ async def test_redis_down_means_not_found_and_full_queries_still_run() -> None:
 async def test_the_lifespan_serves_persisted_queries_from_redis(
     seeded: Seeded, redis_prefix: str
 ) -> None:
-    s = real_settings(seeded, apq=ApqSettings(key_prefix=redis_prefix.rstrip(":")))
+    s = real_settings(seeded, cache=CacheSettings(key_prefix=redis_prefix.rstrip(":")))
     params = {"extensions": orjson.dumps(persisted(BOARD)).decode()}
     async with real_gateway(s) as http:
         missed = await http.get("/graphql", params=params, headers=CSRF)
@@ -309,7 +309,7 @@ async def test_the_lifespan_serves_persisted_queries_from_redis(
     assert ok(by_hash) == registered.json()
     redis = Redis.from_url(seeded.redis_url)
     try:
-        assert await redis.get(CacheKeys(s.apq.key_prefix).apq(sha(BOARD))) == BOARD.encode()
+        assert await redis.get(CacheKeys(s.cache.key_prefix).apq(sha(BOARD))) == BOARD.encode()
     finally:
         await redis.aclose()
 
@@ -319,7 +319,7 @@ async def test_a_trusted_documents_key_runs_only_registered_texts_by_hash(
 ) -> None:
     """APQ is no way around trusted documents: the resolved text is what is checked, and
     a text the key may not run is not stored on its behalf either."""
-    s = real_settings(seeded, apq=ApqSettings(key_prefix=redis_prefix.rstrip(":")))
+    s = real_settings(seeded, cache=CacheSettings(key_prefix=redis_prefix.rstrip(":")))
     spec = ApiKeySpec(name="apq-partner", role=Role.ANALYST, trusted_documents_only=True)
     other = "{ jobs(first: 1) { totalCount } }"
     async with api_keys(seeded) as repo, real_gateway(s) as http:

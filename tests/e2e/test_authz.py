@@ -20,7 +20,7 @@ import pytest
 
 from domain.viewer import Role, Viewer
 from gateway.app import create_app
-from gateway.settings import AuthSettings, LimitSettings, Settings
+from gateway.settings import AuthSettings, CacheSettings, LimitSettings, Settings
 from schema.ids import from_global_id, int_key
 from tests.e2e.conftest import Seeded
 from tests.e2e.test_read_graph import OPERATIONS, SIZES
@@ -47,6 +47,7 @@ async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
         postgres_url=seeded.postgres_url, mongo_url=seeded.mongo_url, mongo_db=seeded.mongo_db,
         redis_url=seeded.redis_url, expose_round_trips=True, gc_gen0_threshold=0,
         auth=AuthSettings(jwt_secret=SECRET),
+        cache=CacheSettings(key_prefix=f"{seeded.cache_prefix}:authz"),
         # These checks read whole companies (100 jobs x 100 applications): budgets and
         # rate limits are not what they test (tests/e2e/test_security.py does).
         limits=LimitSettings(
@@ -280,7 +281,7 @@ async def test_two_viewers_interleaved_see_only_their_own(
 
 @pytest.mark.parametrize("who", ["recruiter-a", "admin", "public"])
 async def test_field_checks_are_batched(
-    client: httpx.AsyncClient, world: tuple[Company, Company], who: str
+    client: httpx.AsyncClient, seeded: Seeded, world: tuple[Company, Company], who: str
 ) -> None:
     a, b = world
     query = """query($n: Int!, $f: JobFilter) { jobs(first: $n, filter: $f) { edges {
@@ -289,6 +290,7 @@ async def test_field_checks_are_batched(
     f = {"companyIds": [a.id, b.id], "status": ["OPEN", "CLOSED"]}
     trips = []
     for n in (5, 40):
+        await seeded.drop_entity_cache(f"{seeded.cache_prefix}:authz")  # counted cold
         body = await ask(client, who, query, n=n, f=f)
         assert "errors" not in body, body["errors"]
         trips.append(body["extensions"]["roundTrips"])
@@ -305,12 +307,13 @@ async def test_field_checks_are_batched(
 
 @pytest.mark.parametrize(("name", "query", "bound"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
 async def test_round_trips_as_admin_do_not_grow_with_page_size(
-    client: httpx.AsyncClient, name: str, query: str, bound: dict[str, int]
+    client: httpx.AsyncClient, seeded: Seeded, name: str, query: str, bound: dict[str, int]
 ) -> None:
     """test_read_graph's operations run there as PUBLIC (no applications, no profiles);
     here as ADMIN, so every edge they select really loads."""
     trips = []
     for n in SIZES.get(name, (5, 40)):
+        await seeded.drop_entity_cache(f"{seeded.cache_prefix}:authz")  # counted cold
         body = await ask(client, "admin", query, n=n)
         assert "errors" not in body, body["errors"]
         trips.append(body["extensions"]["roundTrips"])

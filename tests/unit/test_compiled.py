@@ -218,7 +218,7 @@ async def test_round_trips_reported_when_exposed(schema: Schema) -> None:
         Context(_data()[0], viewer=f.ADMIN), "{ jobs(first: 2) { totalCount } }"
     )
     assert result is not None
-    assert result["extensions"] == {"roundTrips": {"postgres": 0, "mongo": 0}}  # fakes
+    assert result["extensions"] == {"roundTrips": {"postgres": 0, "mongo": 0, "redis": 0}}  # fakes
 
 
 BOARD = """{ jobs(first: 50, orderBy: POSTED_AT_DESC) { edges { node {

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.lifespan import tune_gc
-from gateway.settings import Settings
+from gateway.settings import CacheSettings, Settings
 
 
 @pytest.fixture
@@ -151,3 +151,10 @@ def test_prod_refuses_weak_auth(
     auth_env.delenv("HIREGRAPH_AUTH__JWKS_URL", raising=False)
     auth_env.delenv("HIREGRAPH_AUTH__JWT_ALGORITHMS", raising=False)
     assert Settings().auth.jwt_enabled
+
+
+def test_cache_settings_know_the_cached_types() -> None:
+    assert CacheSettings().ttl_for("Job") == 60
+    assert CacheSettings().ttl_for("Application") == 0  # never cached
+    with pytest.raises(ValueError, match="not cached types: Application"):
+        CacheSettings(entity_ttl_seconds={"Application": 5})
