@@ -12,6 +12,8 @@ from graphql import GraphQLSchema
 from redis.asyncio import Redis
 
 from datasources import roundtrips
+from datasources.cache.keys import CacheKeys, CacheStats
+from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
@@ -23,6 +25,7 @@ from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.jobs import PgJobRepository
 from gateway.guard import RequestGuard
 from gateway.limits import GatewayLimits
+from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
 
@@ -53,6 +56,25 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
+def _response_cache(app: FastAPI, settings: Settings, schema: GraphQLSchema) -> Redis | None:
+    """The response cache on its own Redis client, whose short socket timeouts keep a
+    slow Redis from slowing requests (the entity cache's client keeps the pool's)."""
+    rc = settings.response_cache
+    if not rc.enabled:
+        return None
+    redis: Redis = Redis.from_url(
+        _require(settings, "redis"),
+        socket_timeout=rc.redis_timeout_seconds,
+        socket_connect_timeout=rc.redis_timeout_seconds,
+    )
+    stats = CacheStats()
+    store = RedisResponseStore(
+        redis, CacheKeys(rc.key_prefix), stats, retry_seconds=rc.redis_retry_seconds
+    )
+    app.state.response_cache = ResponseCache(schema, store, stats)
+    return redis
 
 
 def build_lifespan(
@@ -117,10 +139,13 @@ def build_lifespan(
         app.state.guard = RequestGuard(
             settings, Authenticator.from_settings(settings, pool), limits, PgApiKeyRepository(pool)
         )
+        cache_redis = _response_cache(app, settings, graphql_schema)
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            if cache_redis is not None:
+                await cache_redis.aclose()
             await limits.aclose()
             await pool.close()
             await engine.dispose()

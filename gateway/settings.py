@@ -183,6 +183,19 @@ class LimitSettings(BaseModel):
         return value
 
 
+class ResponseCacheSettings(BaseModel):
+    """Whole-response cache (gateway.response_cache). Env: HIREGRAPH_RESPONSE_CACHE__ENABLED=false
+    and so on. Redis is only a cache: a call slower than `redis_timeout_seconds` counts
+    as a failure, and after one the cache is bypassed for `redis_retry_seconds`."""
+
+    enabled: bool = True
+    # Where cached responses live in Redis; the `{prefix}:v:{Type}` versions next to them
+    # are what writers bump, so every gateway and writer of one deployment shares it.
+    key_prefix: str = "hiregraph:cache"
+    redis_timeout_seconds: float = Field(0.1, gt=0)
+    redis_retry_seconds: float = Field(5.0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -220,6 +233,7 @@ class Settings(BaseSettings):
     pools: PoolSettings = PoolSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    response_cache: ResponseCacheSettings = ResponseCacheSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
