@@ -30,6 +30,10 @@ class Seeded:
     mongo_db: str
     redis_url: str
 
+    @property
+    def cache_prefix(self) -> str:
+        return f"hiregraph:cache:{self.mongo_db}"
+
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("HIREGRAPH_")}
         return {
@@ -40,6 +44,8 @@ class Seeded:
             "HIREGRAPH_REDIS_URL": self.redis_url,
             # Rate-limit counters of this session only (the machine's Redis is shared).
             "HIREGRAPH_LIMITS__RATE_LIMIT_KEY_PREFIX": f"hiregraph:rate:{self.mongo_db}",
+            # Cached responses of this session's data only.
+            "HIREGRAPH_RESPONSE_CACHE__KEY_PREFIX": self.cache_prefix,
             **extra,
         }
 

@@ -20,7 +20,7 @@ import pytest
 
 from domain.viewer import Role, Viewer
 from gateway.app import create_app
-from gateway.settings import AuthSettings, LimitSettings, Settings
+from gateway.settings import AuthSettings, LimitSettings, ResponseCacheSettings, Settings
 from schema.ids import from_global_id, int_key
 from tests.e2e.conftest import Seeded
 from tests.e2e.test_read_graph import OPERATIONS, SIZES
@@ -47,6 +47,7 @@ async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
         postgres_url=seeded.postgres_url, mongo_url=seeded.mongo_url, mongo_db=seeded.mongo_db,
         redis_url=seeded.redis_url, expose_round_trips=True, gc_gen0_threshold=0,
         auth=AuthSettings(jwt_secret=SECRET),
+        response_cache=ResponseCacheSettings(key_prefix=seeded.cache_prefix),
         # These checks read whole companies (100 jobs x 100 applications): budgets and
         # rate limits are not what they test (tests/e2e/test_security.py does).
         limits=LimitSettings(
