@@ -10,6 +10,8 @@ cost and rate limits, all before either executor runs. A JSON POST whose operati
 compiled (`schema.compiled`) is then answered here without Strawberry's view or
 graphql-core's execution; anything else, and any compiled request that needs an error,
 is replayed to Strawberry unchanged. Both executors run under the execution timeout.
+Between the guard and the executors sits the response cache (`gateway.response_cache`,
+when the app has one): a hit is answered from Redis without either executor.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from domain.errors import HireGraphError, LimitExceeded
 from domain.viewer import PUBLIC, Viewer
 from gateway.guard import Admission, Refused, RequestGuard
 from gateway.limits import error_body, error_status, execution_timeout
+from gateway.response_cache import ResponseCache
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
 
@@ -104,6 +107,11 @@ class GraphQLApp(GraphQL[Context, None]):
         state[VIEWER] = admission.viewer
         if admission.headers:
             send = _with_headers(send, admission.headers)
+        cache: ResponseCache | None = getattr(scope["app"].state, "response_cache", None)
+        if cache is not None:
+            answered, send = await cache.answer(scope, admission, send)
+            if answered:
+                return
         if self.compiled is not None and await self._answer_compiled(scope, admission, send):
             return
         await super().__call__(scope, _replay(admission.body, receive), send)

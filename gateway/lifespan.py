@@ -15,6 +15,7 @@ from datasources import roundtrips
 from datasources.cache.apq import RedisApqStore
 from datasources.cache.keys import CacheKeys, CacheStats
 from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
+from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.ports import Datasources
@@ -27,6 +28,7 @@ from datasources.postgres.jobs import PgJobRepository
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.limits import GatewayLimits
+from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
 
@@ -94,6 +96,21 @@ def _persisted_queries(settings: Settings, cache_redis: Redis) -> PersistedQueri
         retry_seconds=settings.cache.redis_retry_seconds,
     )
     return PersistedQueries(store)
+
+
+def _response_cache(
+    settings: Settings, schema: GraphQLSchema, cache_redis: Redis, stats: CacheStats
+) -> ResponseCache | None:
+    """The response cache, on the caches' client and key prefix."""
+    if not settings.response_cache.enabled:
+        return None
+    store = RedisResponseStore(
+        cache_redis,
+        CacheKeys(settings.cache.key_prefix),
+        stats,
+        retry_seconds=settings.cache.redis_retry_seconds,
+    )
+    return ResponseCache(schema, store, stats)
 
 
 def build_lifespan(
@@ -168,6 +185,9 @@ def build_lifespan(
             limits,
             PgApiKeyRepository(pool),
             _persisted_queries(settings, cache_redis),
+        )
+        app.state.response_cache = _response_cache(
+            settings, graphql_schema, cache_redis, app.state.cache_stats
         )
         tune_gc(settings.gc_gen0_threshold)
         try:

@@ -237,6 +237,14 @@ class ApqSettings(BaseModel):
     # client resends the text.
 
 
+class ResponseCacheSettings(BaseModel):
+    """Whole-response cache (gateway.response_cache). Env: HIREGRAPH_RESPONSE_CACHE__ENABLED.
+    Its Redis client, timeouts and key prefix are the caches' (`CacheSettings`): cached
+    responses live next to the `{prefix}:v:{Type}` versions that writers bump."""
+
+    enabled: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -276,6 +284,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     cache: CacheSettings = CacheSettings()
     apq: ApqSettings = ApqSettings()
+    response_cache: ResponseCacheSettings = ResponseCacheSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

@@ -25,7 +25,7 @@ from domain.api_keys import ApiKeySpec, document_hash
 from domain.viewer import Role
 from gateway.app import create_app
 from gateway.embedded import free_port
-from gateway.settings import AuthSettings, LimitSettings, Settings
+from gateway.settings import AuthSettings, CacheSettings, LimitSettings, Settings
 from schema.ids import to_global_id
 from tests import factories as f
 from tests.e2e.conftest import Seeded
@@ -504,6 +504,7 @@ def real_settings(seeded: Seeded, **over: Any) -> Settings:
         "mongo_db": seeded.mongo_db, "redis_url": seeded.redis_url, "gc_gen0_threshold": 0,
         "auth": AuthSettings(jwt_secret=SECRET, api_key_cache_seconds=0),
         "limits": LimitSettings(rate_limit_key_prefix=f"hiregraph:rate:{seeded.mongo_db}:sec"),
+        "cache": CacheSettings(key_prefix=f"{seeded.cache_prefix}:sec"),
     }  # fmt: skip
     return Settings(**{**base, **over})
 

@@ -1,0 +1,105 @@
+"""Cached responses in Redis: one round trip per lookup, and never an error to the caller.
+
+A response's key is `CacheKeys.response(stem)` followed by the current versions of the
+entity types it touched (`{p}:r:{stem}:{v1}.{v2}...`, types in sorted order). Reading
+the versions and the entry takes one Lua script (EVALSHA), so a hit costs one round
+trip. The key is decided at lookup time, before the operation runs: a write that bumps
+a version while the operation runs makes the entry written afterwards unreachable, so
+a response computed from old data can never be served after the write.
+
+The script reads a key it is not given in KEYS (the response key is derived from the
+versions inside it): fine on a single Redis or a replica set, not on Redis Cluster.
+
+Redis is only a cache. A call that fails or takes longer than the client's socket
+timeout is counted (`CacheStats.redis_errors`), and Redis is then left alone for
+`retry_seconds`, so an outage costs one short timeout per retry period, not one per
+request (as the rate limiter does, gateway/limits/rate.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from datasources.cache.keys import CacheKeys, CacheStats
+
+log = logging.getLogger("hiregraph.cache")
+
+_LOOKUP = """
+local versions = {}
+for i, key in ipairs(KEYS) do versions[i] = redis.call('GET', key) or '0' end
+local key = ARGV[1] .. ':' .. table.concat(versions, '.')
+local value = redis.call('GET', key)
+if not value then return {key} end
+return {key, value, redis.call('TTL', key)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    key: str  # where a fresh response for these versions goes
+    value: bytes | None  # the stored entry, None on a miss
+    ttl: int  # seconds the entry has left (0 on a miss)
+
+
+class RedisResponseStore:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: CacheKeys,
+        stats: CacheStats,
+        *,
+        retry_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.redis, self.keys, self.stats = redis, keys, stats
+        self._script = redis.register_script(_LOOKUP)
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_until = -math.inf
+
+    @property
+    def available(self) -> bool:
+        return self._clock() >= self._down_until
+
+    async def lookup(self, stem: str, types: Sequence[str]) -> Lookup | None:
+        """The entry for `stem` at the types' current versions; None: Redis unavailable."""
+        if not self.available:
+            return None
+        try:
+            reply = await self._script(
+                keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
+            )
+        except (RedisError, OSError, TimeoutError) as error:
+            self._failed("lookup", error)
+            return None
+        key = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        if len(reply) < 3:
+            return Lookup(key, None, 0)
+        return Lookup(key, bytes(reply[1]), int(reply[2]))
+
+    async def store(self, key: str, value: bytes, ttl: int) -> None:
+        if not self.available:
+            return
+        try:
+            await self.redis.set(key, value, ex=ttl)
+        except (RedisError, OSError, TimeoutError) as error:
+            self._failed("store", error)
+            return
+        self.stats.writes += 1
+
+    def _failed(self, what: str, error: Exception) -> None:
+        self.stats.redis_errors += 1
+        self._down_until = self._clock() + self._retry_seconds
+        log.warning(
+            "response cache: Redis %s failed (%s); bypassing the cache for %.0fs",
+            what,
+            error or type(error).__name__,
+            self._retry_seconds,
+        )
