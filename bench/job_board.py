@@ -160,6 +160,7 @@ def server_round_trips(url: str, env: dict[str, str], requests: int = 50) -> dic
         after = asyncio.run(_server_counts(pg_dsn, redis_url))
         return after[0] - before[0], after[1] - before[1]
 
+    time.sleep(STATS_FLUSH_SECONDS)  # let earlier load's counts be published first
     idle, busy = delta(0), delta(requests)
     return {
         "postgres": round((busy[0] - idle[0]) / requests, 2),
@@ -238,7 +239,8 @@ def report(
     print(f"\njob board (50 jobs), 1 worker each, wrk -c{args.connections}, "
           f"{args.rounds} x {args.duration}s rounds, alternating; median of rounds")  # fmt: skip
     print(f"{'variant':<15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
-          "round trips per request: cold (gateway), warm (the servers)")  # fmt: skip
+          "per request: cold round trips (gateway); warm, counted by the servers: "
+          "Postgres transactions, Redis commands (incl. those inside Lua scripts)")  # fmt: skip
     summary = {}
     for name, rounds in results.items():
         med = {k: statistics.median(r[k] for r in rounds) for k in ("rps", "p50_ms", "p99_ms")}

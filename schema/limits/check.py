@@ -7,6 +7,7 @@ repeated document, and the executor that follows finds the same cached results.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from schema.limits.static import (
 )
 from schema.operation import parse_document, validation_errors
 
+_CACHED_COSTS = 1024
 STATIC_CODES = frozenset({QUERY_TOO_DEEP, ALIAS_LIMIT, DIRECTIVE_LIMIT})
 
 
@@ -47,6 +49,10 @@ class OperationLimits:
         self.schema = schema
         self.budgets = dict(budgets)
         self.limits = limits
+        # Costs of operations without variables, by (document, operation name): what a
+        # repeated operation costs does not change, and computing it (validation from the
+        # cache hashes the document) is most of this check's time.
+        self._costs: OrderedDict[tuple[str, str | None], int] = OrderedDict()
 
     def check(
         self,
@@ -61,6 +67,23 @@ class OperationLimits:
         A document with any other syntax or validation error costs 0 here: the
         executor reports that error itself, without touching a store.
         """
+        if variables:
+            cost = self._cost(query, operation_name, variables)
+        else:
+            key = (query, operation_name)
+            found = self._costs.get(key)
+            if found is None:
+                found = self._costs[key] = self._cost(query, operation_name, None)
+                if len(self._costs) > _CACHED_COSTS:
+                    self._costs.popitem(last=False)
+            cost = found
+        check_cost(cost, cost_budget(viewer, self.budgets))
+        return cost
+
+    def _cost(
+        self, query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+    ) -> int:
+        """The static limits, then the cost (0 for an invalid document)."""
         try:
             document = parse_document(query, self.limits)
         except GraphQLError as syntax_error:
@@ -75,6 +98,4 @@ class OperationLimits:
                 raise _limit_exceeded(error, str(static_code))
         if errors:
             return 0
-        cost = operation_cost(self.schema, document, operation_name, variables)
-        check_cost(cost, cost_budget(viewer, self.budgets))
-        return cost
+        return operation_cost(self.schema, document, operation_name, variables)

@@ -177,3 +177,18 @@ def test_invalid_documents_cost_nothing_here(limits: OperationLimits) -> None:
     assert _code(limits, "{ jobs {") is None
     assert limits.check("{ nope }", None, None, PUBLIC) == 0
     assert limits.check("query A { __typename } query B { __typename }", "C", None, PUBLIC) == 0
+
+
+def test_a_remembered_cost_is_still_held_to_each_viewers_budget(limits: OperationLimits) -> None:
+    query = "{ jobs(first: 50) { edges { node { title company { name } } } } }"
+    admin, stingy = Viewer(Role.ADMIN), Viewer(Role.PUBLIC, cost_budget=10)
+    cost = limits.check(query, None, None, admin)
+    assert cost > 10
+    assert limits.check(query, None, None, admin) == cost  # from the remembered cost
+    with pytest.raises(LimitExceeded) as refused:
+        limits.check(query, None, None, stingy)
+    assert refused.value.code == "COST_LIMIT"
+    assert refused.value.extensions == {"cost": cost, "budget": 10}
+    # Variables change the cost, so an operation with them is costed every time.
+    paged = "query($n: Int) { jobs(first: $n) { edges { node { title } } } }"
+    assert limits.check(paged, None, {"n": 5}, admin) < limits.check(paged, None, {"n": 50}, admin)
