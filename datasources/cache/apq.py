@@ -8,8 +8,6 @@ costs one timeout per retry period rather than one per request (as the rate limi
 
 from __future__ import annotations
 
-import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -17,9 +15,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
-
-log = logging.getLogger("hiregraph.cache")
 
 
 class ApqStore(Protocol):
@@ -55,18 +52,16 @@ class RedisApqStore:
         self.redis, self.keys = redis, keys
         self.ttl_seconds = ttl_seconds
         self.stats = stats or CacheStats()
-        self._retry_seconds = retry_seconds
-        self._clock = clock
-        self._down_until = -math.inf
+        self._cooldown = Cooldown("apq", "persisted queries miss", self.stats, retry_seconds, clock)
 
     async def get(self, sha256_hex: str) -> str | None:
-        if self._clock() < self._down_until:
+        if not self._cooldown.available:
             self.stats.misses += 1
             return None
         try:
             value = await self.redis.getex(self.keys.apq(sha256_hex), ex=self.ttl_seconds)
         except (RedisError, OSError, TimeoutError) as error:
-            self._failed("lookup", error)
+            self._cooldown.failed("lookup", error)
             self.stats.misses += 1
             return None
         if value is None:
@@ -76,24 +71,14 @@ class RedisApqStore:
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def put(self, sha256_hex: str, query: str) -> None:
-        if self._clock() < self._down_until:
+        if not self._cooldown.available:
             return
         try:
             await self.redis.set(self.keys.apq(sha256_hex), query.encode(), ex=self.ttl_seconds)
         except (RedisError, OSError, TimeoutError) as error:
-            self._failed("store", error)
+            self._cooldown.failed("store", error)
             return
         self.stats.writes += 1
-
-    def _failed(self, what: str, error: Exception) -> None:
-        self.stats.redis_errors += 1
-        self._down_until = self._clock() + self._retry_seconds
-        log.warning(
-            "apq: %s failed, Redis unavailable (%s); persisted queries miss for %.0fs",
-            what,
-            error,
-            self._retry_seconds,
-        )
 
 
 __all__ = ["ApqStore", "RedisApqStore"]

@@ -18,8 +18,6 @@ request (as the rate limiter does, gateway/limits/rate.py).
 
 from __future__ import annotations
 
-import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,9 +25,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
-
-log = logging.getLogger("hiregraph.cache")
 
 _LOOKUP = """
 local versions = {}
@@ -60,13 +57,13 @@ class RedisResponseStore:
     ) -> None:
         self.redis, self.keys, self.stats = redis, keys, stats
         self._script = redis.register_script(_LOOKUP)
-        self._retry_seconds = retry_seconds
-        self._clock = clock
-        self._down_until = -math.inf
+        self._cooldown = Cooldown(
+            "response cache", "bypassing the cache", stats, retry_seconds, clock
+        )
 
     @property
     def available(self) -> bool:
-        return self._clock() >= self._down_until
+        return self._cooldown.available
 
     async def lookup(self, stem: str, types: Sequence[str]) -> Lookup | None:
         """The entry for `stem` at the types' current versions; None: Redis unavailable."""
@@ -77,7 +74,7 @@ class RedisResponseStore:
                 keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
             )
         except (RedisError, OSError, TimeoutError) as error:
-            self._failed("lookup", error)
+            self._cooldown.failed("lookup", error)
             return None
         key = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         if len(reply) < 3:
@@ -90,16 +87,6 @@ class RedisResponseStore:
         try:
             await self.redis.set(key, value, ex=ttl)
         except (RedisError, OSError, TimeoutError) as error:
-            self._failed("store", error)
+            self._cooldown.failed("store", error)
             return
         self.stats.writes += 1
-
-    def _failed(self, what: str, error: Exception) -> None:
-        self.stats.redis_errors += 1
-        self._down_until = self._clock() + self._retry_seconds
-        log.warning(
-            "response cache: Redis %s failed (%s); bypassing the cache for %.0fs",
-            what,
-            error or type(error).__name__,
-            self._retry_seconds,
-        )
