@@ -60,3 +60,18 @@ class LimitExceeded(HireGraphError):
         super().__init__(message)
         self.code = code
         self.extensions: dict[str, object] = dict(extensions or {})
+
+
+class InvalidTransition(HireGraphError):
+    """An application status move the pipeline does not allow (`allowed`: the legal ones)."""
+
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, message: str, current: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.current = current
+        self.allowed = allowed
+
+
+class AlreadyApplied(Conflict):
+    code = "ALREADY_APPLIED"

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 
 from domain.enums import (
     ApplicationStatus,
@@ -133,4 +133,53 @@ trusted_documents = Table(
     Column("sha256", Text, primary_key=True),
     Column("name", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+application_history = Table(
+    "application_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("application_id", BigInteger, ForeignKey("applications.id"), nullable=False),
+    Column("from_status", application_status),
+    Column("to_status", application_status, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by_subject", Text),
+    Column("note", Text),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+    Column("event_type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("aggregate_type", Text, nullable=False),
+    Column("aggregate_id", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("viewer", Text, primary_key=True),
+    Column("request_hash", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", LargeBinary),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", Text, primary_key=True),
+    Column("event_id", UUID(as_uuid=False), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
 )
