@@ -12,6 +12,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from domain.api_keys import ApiKey
+from domain.commands import (
+    Actor,
+    Changes,
+    NewCandidate,
+    NewCompany,
+    NewJob,
+    ProfilePatch,
+    StatusChange,
+)
+from domain.enums import ApplicationStatus
 from domain.queries import (
     ApplicationFilter,
     CandidateFilter,
@@ -130,3 +140,71 @@ class ApiKeyLookup(Protocol):
     """Finds the live API key for a presented key string (None: unknown, wrong, revoked)."""
 
     async def lookup(self, presented: str) -> ApiKey | None: ...
+
+
+# -- writes -------------------------------------------------------------------------------
+# Every write method runs one transaction that also inserts the domain events it causes
+# into its store's outbox (domain.events), and returns the record as committed. Expected
+# failures are domain errors: NotFound, Conflict (and AlreadyApplied), InvalidTransition,
+# InvalidInput. Authorization is the caller's (resolvers/), not the adapter's.
+
+
+class CompanyWriter(Protocol):
+    async def create(self, new: NewCompany, actor: Actor) -> Company:
+        """CompanyCreated. Conflict when the slug is taken."""
+        ...
+
+    async def update(self, company_id: int, changes: Changes, actor: Actor) -> Company:
+        """CompanyUpdated (payload: the changed field names). NotFound."""
+        ...
+
+
+class JobWriter(Protocol):
+    async def post(self, new: NewJob, actor: Actor) -> Job:
+        """A DRAFT job (OPEN with posted_at=now when `new.publish`): JobPosted.
+        NotFound when the company does not exist."""
+        ...
+
+    async def update(self, job_id: int, changes: Changes, actor: Actor) -> Job:
+        """JobUpdated. NotFound; Conflict when the job is CLOSED."""
+        ...
+
+    async def publish(self, job_id: int, actor: Actor) -> Job:
+        """DRAFT -> OPEN (posted_at = now): JobPublished. Conflict unless DRAFT."""
+        ...
+
+    async def close(self, job_id: int, actor: Actor) -> Job:
+        """DRAFT or OPEN -> CLOSED: JobClosed. Conflict when already CLOSED."""
+        ...
+
+
+class ApplicationWriter(Protocol):
+    async def apply(self, job_id: int, candidate_id: str, source: str, actor: Actor) -> Application:
+        """An APPLIED application, its first history row and ApplicationSubmitted.
+        NotFound (job), Conflict (job not OPEN), AlreadyApplied (one per candidate and job)."""
+        ...
+
+    async def advance(
+        self, application_id: int, to: ApplicationStatus, note: str | None, actor: Actor
+    ) -> Application:
+        """A legal move (domain.applications), locked against concurrent moves
+        (SELECT ... FOR UPDATE), a history row and ApplicationStatusChanged.
+        NotFound; InvalidTransition with the allowed moves."""
+        ...
+
+    async def history(self, application_ids: Sequence[int]) -> dict[int, list[StatusChange]]:
+        """Every application's status changes, oldest first (empty list for none)."""
+        ...
+
+
+class CandidateWriter(Protocol):
+    async def create(self, new: NewCandidate, actor: Actor) -> Candidate:
+        """A profile at version 1: CandidateCreated. Conflict when the email is taken."""
+        ...
+
+    async def update_profile(
+        self, candidate_id: str, patch: ProfilePatch, expected_version: int | None, actor: Actor
+    ) -> Candidate:
+        """Applies the patch and bumps `version` atomically with the outbox event
+        CandidateProfileUpdated. NotFound; Conflict when `expected_version` is stale."""
+        ...
