@@ -8,6 +8,7 @@ costs one timeout per retry period rather than one per request (as the rate limi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -46,11 +47,12 @@ class RedisApqStore:
         *,
         ttl_seconds: int,
         retry_seconds: float = 5.0,
+        timeout: float = 0.1,
         stats: CacheStats | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis, self.keys = redis, keys
-        self.ttl_seconds = ttl_seconds
+        self.ttl_seconds, self.timeout = ttl_seconds, timeout
         self.stats = stats or CacheStats()
         self._cooldown = Cooldown("apq", "persisted queries miss", self.stats, retry_seconds, clock)
 
@@ -59,7 +61,8 @@ class RedisApqStore:
             self.stats.misses += 1
             return None
         try:
-            value = await self.redis.getex(self.keys.apq(sha256_hex), ex=self.ttl_seconds)
+            async with asyncio.timeout(self.timeout):
+                value = await self.redis.getex(self.keys.apq(sha256_hex), ex=self.ttl_seconds)
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("lookup", error)
             self.stats.misses += 1
@@ -74,7 +77,9 @@ class RedisApqStore:
         if not self._cooldown.available:
             return
         try:
-            await self.redis.set(self.keys.apq(sha256_hex), query.encode(), ex=self.ttl_seconds)
+            async with asyncio.timeout(self.timeout):
+                key = self.keys.apq(sha256_hex)
+                await self.redis.set(key, query.encode(), ex=self.ttl_seconds)
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("store", error)
             return

@@ -21,6 +21,7 @@ version, in one pipeline.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -105,8 +106,15 @@ class CacheStats:
 
 
 class Invalidator:
-    def __init__(self, redis: Redis, keys: CacheKeys, stats: CacheStats | None = None) -> None:
-        self.redis, self.keys = redis, keys
+    def __init__(
+        self,
+        redis: Redis,
+        keys: CacheKeys,
+        stats: CacheStats | None = None,
+        *,
+        timeout: float = 1.0,
+    ) -> None:
+        self.redis, self.keys, self.timeout = redis, keys, timeout
         self.stats = stats or CacheStats()
 
     async def entities_changed(self, type_name: str, ids: Iterable[Any]) -> None:
@@ -119,13 +127,15 @@ class Invalidator:
             pipe.delete(*entity_keys)
         pipe.incr(self.keys.version(type_name))
         try:
-            await pipe.execute()
-        except RedisError:
+            async with asyncio.timeout(self.timeout):
+                await pipe.execute()
+        except (RedisError, OSError, TimeoutError):
             self.stats.redis_errors += 1
             log.warning("cache: could not invalidate %s %s", type_name, list(ids)[:10])
             raise
 
     async def versions(self, type_names: Sequence[str]) -> list[int]:
         """The current versions of these types (0 for a type never changed)."""
-        values = await self.redis.mget([self.keys.version(t) for t in type_names])
+        async with asyncio.timeout(self.timeout):
+            values = await self.redis.mget([self.keys.version(t) for t in type_names])
         return [int(v) if v is not None else 0 for v in values]

@@ -10,14 +10,15 @@ a response computed from old data can never be served after the write.
 The script reads a key it is not given in KEYS (the response key is derived from the
 versions inside it): fine on a single Redis or a replica set, not on Redis Cluster.
 
-Redis is only a cache. A call that fails or takes longer than the client's socket
-timeout is counted (`CacheStats.redis_errors`), and Redis is then left alone for
-`retry_seconds`, so an outage costs one short timeout per retry period, not one per
+Redis is only a cache. A call that fails or takes longer than `timeout` (one
+`asyncio.timeout` per call) is counted (`CacheStats.redis_errors`), and Redis is then
+left alone for `retry_seconds`, so an outage costs one short timeout per retry period, not one per
 request (as the rate limiter does, gateway/limits/rate.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,9 +54,11 @@ class RedisResponseStore:
         stats: CacheStats,
         *,
         retry_seconds: float = 5.0,
+        timeout: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis, self.keys, self.stats = redis, keys, stats
+        self.timeout = timeout
         self._script = redis.register_script(_LOOKUP)
         self._cooldown = Cooldown(
             "response cache", "bypassing the cache", stats, retry_seconds, clock
@@ -70,9 +73,10 @@ class RedisResponseStore:
         if not self.available:
             return None
         try:
-            reply = await self._script(
-                keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
-            )
+            async with asyncio.timeout(self.timeout):
+                reply = await self._script(
+                    keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
+                )
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("lookup", error)
             return None
@@ -85,7 +89,8 @@ class RedisResponseStore:
         if not self.available:
             return
         try:
-            await self.redis.set(key, value, ex=ttl)
+            async with asyncio.timeout(self.timeout):
+                await self.redis.set(key, value, ex=ttl)
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("store", error)
             return

@@ -1,7 +1,13 @@
 """Rate limiting in cost units per window, per API key, user or client IP.
 
-Counters live in Redis (the `limits` library's sliding window counter, which takes a
-`cost` per hit in O(1) storage; the moving window would store one entry per unit).
+Counters live in Redis as a sliding window counter (two counters per identity and
+limit, the previous window's weighted by how much of it still overlaps the sliding
+window: O(1) storage, and a `cost` per hit). It is the algorithm of the `limits`
+library's `SlidingWindowCounterRateLimiter`, run as one Lua script that spends and
+reports in the same call: `limits` needs two round trips per request (`hit`, then
+`get_window_stats` for the RateLimit headers), and on a response-cache hit those two
+were a third of the gateway's CPU (bench/README.md). The in-memory fallback is
+`limits` itself.
 
 When Redis is down, the limiter fails over to a per-process in-memory limiter and logs
 a warning: each instance keeps protecting itself (a client can get up to N times its
@@ -14,6 +20,7 @@ dead Redis costs at most one short timeout per retry period, not one per request
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -23,16 +30,45 @@ from functools import lru_cache
 
 from limits import RateLimitItem
 from limits import parse as parse_limit
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from domain.viewer import Role, Viewer
 
 log = logging.getLogger("hiregraph.limits")
 
 _item: Callable[[str], RateLimitItem] = lru_cache(maxsize=64)(parse_limit)
+
+# KEYS: the previous and the current window's counters. ARGV: limit, window (s), cost.
+# The current counter lives two windows; once less than one window is left it has
+# become the previous one (renamed), as in `limits`' own acquire_sliding_window.lua.
+_SPEND = """
+local limit, expiry, amount = tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3])
+local current_ttl = redis.call('pttl', KEYS[2])
+if current_ttl > 0 and current_ttl < expiry then
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + expiry)
+end
+local previous = tonumber(redis.call('get', KEYS[1])) or 0
+local previous_ttl = math.max(0, redis.call('pttl', KEYS[1]))
+local current = tonumber(redis.call('get', KEYS[2])) or 0
+current_ttl = math.max(0, redis.call('pttl', KEYS[2]))
+local weighted = math.floor(previous * previous_ttl / expiry) + current
+local allowed = 0
+if weighted + amount <= limit then
+    allowed = 1
+    if current_ttl > 0 then
+        current = redis.call('incrby', KEYS[2], amount)
+    else
+        redis.call('set', KEYS[2], amount, 'PX', expiry * 2)
+        current, current_ttl = amount, expiry * 2
+    end
+    weighted = weighted + amount
+end
+return {allowed, weighted, previous, previous_ttl, current, current_ttl}
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +117,13 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._pool: ConnectionPool | None = None
-        self._redis: SlidingWindowCounterRateLimiter | None = None
+        self._redis: Redis | None = None
         if redis_url is not None:
-            self._pool = ConnectionPool.from_url(
-                redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-            )
-            storage = RedisStorage(
-                "async+redis://",  # the pool carries the address
-                implementation="redispy",
-                wrap_exceptions=True,
-                key_prefix=key_prefix,
-                connection_pool=self._pool,  # type: ignore[arg-type]
-            )
-            self._redis = SlidingWindowCounterRateLimiter(storage)
+            # No per-command socket timeout: redis-py wraps every send in `wait_for` (a
+            # task per command) for it. One `asyncio.timeout` per hit bounds the call.
+            self._redis = Redis.from_url(redis_url, socket_connect_timeout=timeout)
+            self._spend = self._redis.register_script(_SPEND)
+        self._prefix, self._timeout = key_prefix, timeout
         self._retry_seconds = retry_seconds
         self._clock = clock
         self._redis_down_until = -math.inf
@@ -109,8 +138,9 @@ class RateLimiter:
         item, cost = _item(limit), max(1, cost)
         if self._redis is not None and self.redis_in_use:
             try:
-                return await self._decide(self._redis, item, identity, cost, degraded=False)
-            except (StorageError, OSError, TimeoutError) as error:
+                async with asyncio.timeout(self._timeout):
+                    return await self._spend_in_redis(item, identity, cost)
+            except (RedisError, OSError, TimeoutError) as error:
                 self._redis_down_until = self._clock() + self._retry_seconds
                 log.warning(
                     "rate limiter: Redis unavailable (%s); limiting per process for %.0fs",
@@ -118,6 +148,30 @@ class RateLimiter:
                     self._retry_seconds,
                 )
         return await self._decide(self._memory, item, identity, cost, degraded=True)
+
+    async def _spend_in_redis(self, item: RateLimitItem, identity: str, cost: int) -> Decision:
+        window = item.get_expiry()
+        current = f"{self._prefix}:{identity}:{item.amount}/{window}"
+        reply = await self._spend(
+            keys=[f"{current}:prev", current], args=[item.amount, window, cost]
+        )
+        allowed, weighted, previous, previous_ttl, count, count_ttl = map(int, reply)
+        # When capacity frees up next: the previous window's weight drops by one unit
+        # every window/previous seconds; the current counter starts to decay once it
+        # becomes the previous one, window seconds before it expires.
+        resets = [math.inf]
+        if previous:
+            resets.append((previous_ttl / 1000) % (window / previous))
+        if count:
+            resets.append(max(0.001, count_ttl / 1000 - window))
+        reset = min(resets)
+        return Decision(
+            allowed=bool(allowed),
+            limit=item.amount,
+            remaining=max(0, item.amount - weighted),
+            reset_after=0.0 if reset == math.inf else reset,
+            window=window,
+        )
 
     async def _decide(
         self,
@@ -140,5 +194,5 @@ class RateLimiter:
         )
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
