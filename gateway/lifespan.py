@@ -84,6 +84,7 @@ def _cache_config(settings: Settings) -> EntityCacheConfig:
         timeout=c.redis_timeout_seconds,
         retry_seconds=c.redis_retry_seconds,
         lock_ms=c.lock_ms,
+        result_ttl_seconds=c.result_ttl_seconds,
     )
 
 

@@ -209,6 +209,10 @@ class CacheSettings(BaseModel):
     # A cross-process miss lock lives this long: enough for a by-id store read, short
     # enough that a process whose leader died waits at most this long.
     lock_ms: int = Field(200, ge=10, le=10_000)
+    # Query results (a page of job ids, application counts) live under the versions of
+    # the types they read, so a write makes them unreachable at once; the TTL only
+    # bounds memory and a write whose invalidation failed. 0: results are not cached.
+    result_ttl_seconds: int = Field(60, ge=0)
 
     @field_validator("entity_ttl_seconds")
     @classmethod

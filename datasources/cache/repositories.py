@@ -1,8 +1,11 @@
-"""Cached decorators of the entity ports: the same Protocols, `get_many` through the cache.
+"""Cached decorators of the read ports: the same Protocols.
 
-Everything else (searches, counts, edges, company by slug) goes straight to the wrapped
-repository. Slugs stay uncached: `Invalidator.entities_changed` drops entries by id, so
-a slug entry would outlive a renamed slug.
+- `get_many` of companies, jobs and candidates: through the entity cache, by id.
+- Root job pages and counts, and application counts per job or candidate: through the
+  result cache (`datasources.cache.pages`), under the versions of the types they read.
+- Everything else (other searches, edges, company by slug) goes straight to the wrapped
+  repository. Slugs stay uncached: `Invalidator.entities_changed` drops entries by id,
+  so a slug entry would outlive a renamed slug.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from redis.asyncio import Redis
 from datasources.cache.codec import RecordCodec
 from datasources.cache.entities import EntityCache, RedisGate
 from datasources.cache.keys import CacheKeys, CacheStats
+from datasources.cache.pages import CachedCounts, CachedPages
+from datasources.cache.results import ResultCache
 from datasources.ports import (
+    ApplicationRepository,
     CandidateRepository,
     CompanyRepository,
     Datasources,
     JobRepository,
 )
 from domain.queries import (
+    ApplicationFilter,
     CandidateFilter,
     CandidateOrder,
     CompanyFilter,
@@ -32,7 +39,7 @@ from domain.queries import (
     Page,
     PageRequest,
 )
-from domain.records import Candidate, Company, Job
+from domain.records import Application, Candidate, Company, Job
 
 
 class CachedCompanyRepository:
@@ -55,8 +62,15 @@ class CachedCompanyRepository:
 
 
 class CachedJobRepository:
-    def __init__(self, inner: JobRepository, cache: EntityCache[int, Job]) -> None:
+    def __init__(
+        self,
+        inner: JobRepository,
+        cache: EntityCache[int, Job],
+        results: ResultCache | None = None,
+    ) -> None:
         self.inner, self.cache = inner, cache
+        self.pages = None if results is None else CachedPages(results, "jobs", ["Job"])
+        self.counts = None if results is None else CachedCounts(results, "jobcount", ["Job"])
 
     async def get_many(self, ids: Sequence[int]) -> list[Job | None]:
         return await self.cache.get_many(ids, self.inner.get_many)
@@ -64,10 +78,26 @@ class CachedJobRepository:
     async def search(
         self, f: JobFilter, order: JobOrder, page: PageRequest, fields: frozenset[str] | None = None
     ) -> Page[Job]:
-        return await self.inner.search(f, order, page, fields)
+        if self.pages is None:
+            return await self.inner.search(f, order, page, fields)
+        # Whole jobs from the entity cache carry at least `fields`; a miss reads only
+        # those, so concurrent misses share a read only when they ask the same fields.
+        return await self.pages.page(
+            (f, order, page),
+            lambda: self.inner.search(f, order, page, fields),
+            self.get_many,
+            _id,
+            flight=repr(sorted(fields)) if fields is not None else "",
+        )
 
     async def count(self, f: JobFilter) -> int:
-        return await self.inner.count(f)
+        if self.counts is None:
+            return await self.inner.count(f)
+
+        async def read(_: list[int]) -> dict[int, int]:
+            return {0: await self.inner.count(f)}
+
+        return (await self.counts.counts((f,), [0], read))[0]
 
     async def for_companies(
         self, company_ids: Sequence[int], f: JobFilter, limit: int
@@ -101,6 +131,51 @@ class CachedCandidateRepository:
         return await self.inner.matching_for(jobs, limit)
 
 
+class CachedApplicationRepository:
+    """Application counts per job and per candidate through the result cache, under the
+    "Application" version (any application written invalidates them)."""
+
+    def __init__(self, inner: ApplicationRepository, results: ResultCache) -> None:
+        self.inner = inner
+        self.by_job = CachedCounts(results, "appcount:job", ["Application"])
+        self.by_candidate = CachedCounts(results, "appcount:cand", ["Application"])
+
+    async def get_many(self, ids: Sequence[int], f: ApplicationFilter) -> list[Application | None]:
+        return await self.inner.get_many(ids, f)
+
+    async def applied_to(self, candidate_ids: Sequence[str]) -> dict[str, frozenset[int]]:
+        return await self.inner.applied_to(candidate_ids)
+
+    async def applicants(self, company_id: int) -> frozenset[str]:
+        return await self.inner.applicants(company_id)
+
+    async def for_jobs(
+        self, job_ids: Sequence[int], f: ApplicationFilter, limit: int
+    ) -> dict[int, Page[Application]]:
+        return await self.inner.for_jobs(job_ids, f, limit)
+
+    async def for_candidates(
+        self, candidate_ids: Sequence[str], f: ApplicationFilter, limit: int
+    ) -> dict[str, Page[Application]]:
+        return await self.inner.for_candidates(candidate_ids, f, limit)
+
+    async def count_for_jobs(self, job_ids: Sequence[int], f: ApplicationFilter) -> dict[int, int]:
+        return await self.by_job.counts(
+            (f,), job_ids, lambda missing: self.inner.count_for_jobs(missing, f)
+        )
+
+    async def count_for_candidates(
+        self, candidate_ids: Sequence[str], f: ApplicationFilter
+    ) -> dict[str, int]:
+        return await self.by_candidate.counts(
+            (f,), candidate_ids, lambda missing: self.inner.count_for_candidates(missing, f)
+        )
+
+
+def _id(record: Any) -> object:
+    return record.id
+
+
 @dataclass(frozen=True)
 class EntityCacheConfig:
     """What `with_entity_cache` needs (gateway.settings.CacheSettings, without importing it)."""
@@ -110,6 +185,7 @@ class EntityCacheConfig:
     timeout: float = 0.1
     retry_seconds: float = 5.0
     lock_ms: int = 200
+    result_ttl_seconds: int = 60  # 0: query results (pages, counts) are not cached
 
 
 def with_entity_cache(
@@ -133,12 +209,19 @@ def with_entity_cache(
         cache("Job", Job),
         cache("Candidate", Candidate),
     )
+    ttl = config.result_ttl_seconds
+    results = ResultCache(gate, keys, ttl_seconds=ttl) if ttl > 0 else None
     return replace(
         ds,
         companies=ds.companies
         if companies is None
         else CachedCompanyRepository(ds.companies, companies),
-        jobs=ds.jobs if jobs is None else CachedJobRepository(ds.jobs, jobs),
+        jobs=ds.jobs if jobs is None else CachedJobRepository(ds.jobs, jobs, results),
+        applications=(
+            ds.applications
+            if results is None
+            else CachedApplicationRepository(ds.applications, results)
+        ),
         candidates=(
             ds.candidates
             if candidates is None

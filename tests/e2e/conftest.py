@@ -36,11 +36,13 @@ class Seeded:
         return f"hg:{self.mongo_db}"
 
     async def drop_entity_cache(self, prefix: str | None = None) -> None:
-        """Empty the entity cache under `prefix` (the gateway's by default): a round-trip
-        count is then that of a cold cache, whatever ran before."""
+        """Empty the entity cache and the result cache (pages, counts) under `prefix`
+        (the gateway's by default): a round-trip count is then that of a cold cache,
+        whatever ran before."""
         client = Redis.from_url(self.redis_url)
+        base = prefix or self.cache_prefix
         try:
-            keys = [k async for k in client.scan_iter(match=f"{prefix or self.cache_prefix}:e:*")]
+            keys = [k async for k in client.scan_iter(match=f"{base}:[eq]:*")]
             if keys:
                 await client.delete(*keys)
         finally:
@@ -58,6 +60,8 @@ class Seeded:
             "HIREGRAPH_LIMITS__RATE_LIMIT_KEY_PREFIX": f"hiregraph:rate:{self.mongo_db}",
             # Entity-cache entries of this session's data only.
             "HIREGRAPH_CACHE__KEY_PREFIX": self.cache_prefix,
+            # Tests count round trips: no cache timeouts because the machine is busy.
+            "HIREGRAPH_CACHE__REDIS_TIMEOUT_SECONDS": "2",
             **extra,
         }
 

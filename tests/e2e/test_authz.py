@@ -47,7 +47,9 @@ async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
         postgres_url=seeded.postgres_url, mongo_url=seeded.mongo_url, mongo_db=seeded.mongo_db,
         redis_url=seeded.redis_url, expose_round_trips=True, gc_gen0_threshold=0,
         auth=AuthSettings(jwt_secret=SECRET),
-        cache=CacheSettings(key_prefix=f"{seeded.cache_prefix}:authz"),
+        # Round trips are counted here: a cache call must not time out on a machine busy
+        # with other tests (a timeout skips Redis for a while, and changes the count).
+        cache=CacheSettings(key_prefix=f"{seeded.cache_prefix}:authz", redis_timeout_seconds=2),
         # These checks read whole companies (100 jobs x 100 applications): budgets and
         # rate limits are not what they test (tests/e2e/test_security.py does).
         limits=LimitSettings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -115,3 +116,18 @@ async def test_admit_spends_the_cost_and_refuses_over_the_rate() -> None:
         await limits.admit("{ " + "a: __typename " * 31 + "}", None, None, Viewer(), "10.0.0.9")
     assert raised.value.code == "ALIAS_LIMIT"
     await limits.aclose()
+
+
+async def test_execution_timeout_holds_when_the_work_swallows_its_cancellation() -> None:
+    """Some drivers (redis-py 8.1) finish a command whose task was cancelled without
+    raising: the deadline must still answer TIMEOUT, not the late result."""
+
+    async def swallowing() -> str:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)
+        return "late"
+
+    with pytest.raises(LimitExceeded) as refused:
+        async with execution_timeout(0.01):
+            assert await swallowing() == "late"
+    assert refused.value.code == "TIMEOUT"
