@@ -39,6 +39,7 @@ SALARY_LIMIT: Final = 1_000_000_000  # within the column's int4
 EXPERIENCE_LIMIT: Final = 60  # years
 FOUNDED_MIN: Final = 1800  # the column's CHECK
 FOUNDED_MAX: Final = 2100
+NOTE_MAX: Final = 2_000  # application_history.note's CHECK
 
 _SLUG = re.compile(r"^[a-z0-9](-?[a-z0-9])*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -274,3 +275,12 @@ def validate_job_changes(changes: Changes) -> Changes:
     if errors:
         raise ValidationFailed(errors)
     return Changes(valid)
+
+
+def validate_note(note: str | None) -> str | None:
+    """A status change's note: trimmed, blank is None, at most `NOTE_MAX` characters."""
+    try:
+        text: str | None = _text(NOTE_MAX, required=False)(note)
+    except _Invalid as e:
+        raise ValidationFailed([FieldError(_path("note"), str(e))]) from None
+    return text

@@ -15,6 +15,7 @@ from domain.validation import (
     validate_job_changes,
     validate_new_company,
     validate_new_job,
+    validate_note,
 )
 
 COMPANY = NewCompany(slug="acme-labs", name="Acme Labs", industry="Software")
@@ -156,3 +157,13 @@ def test_job_changes() -> None:
         assert set(paths(exc)) == {("input", path)}, bad
     # One end of a range alone is left to the database, which sees the merged row.
     assert validate_job_changes(Changes({"salary_min": 9})).values == {"salary_min": 9}
+
+
+def test_note() -> None:
+    assert validate_note("  looks good ") == "looks good"
+    assert validate_note("   ") is None
+    assert validate_note(None) is None
+    assert validate_note("x" * 2000) == "x" * 2000
+    with pytest.raises(ValidationFailed) as exc:
+        validate_note("x" * 2001)
+    assert set(paths(exc)) == {("input", "note")}
