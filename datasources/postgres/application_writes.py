@@ -115,7 +115,7 @@ class PgApplicationWriter:
                 await add_events(conn, [event])
         except IntegrityError as e:
             taken = AlreadyApplied(f"candidate {candidate_id} already applied to job {job_id}")
-            raise translated(e, unique=taken) from None
+            raise translated(e, {"uq_applications_job_candidate": taken}) from None
         return app
 
     async def advance(

@@ -49,7 +49,8 @@ class PgCompanyWriter:
                 company = company_from_row(one_row(await conn.execute(stmt)))
                 await add_events(conn, [company_event(COMPANY_CREATED, company, (), actor)])
         except IntegrityError as e:
-            raise translated(e, unique=Conflict(f"the slug {new.slug!r} is taken")) from None
+            taken = Conflict(f"the slug {new.slug!r} is taken")
+            raise translated(e, {"companies_slug_key": taken}) from None
         return company
 
     async def update(self, company_id: int, changes: Changes, actor: Actor) -> Company:

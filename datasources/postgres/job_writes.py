@@ -69,7 +69,7 @@ class PgJobWriter:
                 await add_events(conn, [job_event(JOB_POSTED, job, (), actor)])
         except IntegrityError as e:
             missing = NotFound(f"company {new.company_id} not found")
-            raise translated(e, foreign_key=missing) from None
+            raise translated(e, {"jobs_company_id_fkey": missing}) from None
         return job
 
     async def update(self, job_id: int, changes: Changes, actor: Actor) -> Job:

@@ -50,16 +50,14 @@ def check_failure(exc: DBAPIError) -> ValidationFailed | None:
     return ValidationFailed([FieldError(("input", camel(field)), message)])
 
 
-def translated(
-    exc: DBAPIError, *, unique: Exception | None = None, foreign_key: Exception | None = None
-) -> Exception:
-    """What to raise for `exc`: `unique` / `foreign_key` for those violations, a
-    validation failure for a known CHECK, else `exc` itself (unexpected)."""
-    state, _ = violation(exc)
-    if state == UNIQUE_VIOLATION and unique is not None:
-        return unique
-    if state == FOREIGN_KEY_VIOLATION and foreign_key is not None:
-        return foreign_key
+def translated(exc: DBAPIError, expected: Mapping[str, Exception] | None = None) -> Exception:
+    """What to raise for `exc`: `expected[constraint]` for a unique or foreign key
+    violation the caller expects, a validation failure for a known CHECK, else `exc`
+    itself (unexpected: a primary key collision is a bug, not a taken slug)."""
+    state, constraint = violation(exc)
+    mapped = (expected or {}).get(constraint or "")
+    if state in (UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION) and mapped is not None:
+        return mapped
     return check_failure(exc) or exc
 
 
