@@ -89,7 +89,7 @@ def idempotent(
 ) -> AbstractAsyncContextManager[Guarded]:
     """`Idempotency.guard` of the app (`app.state.idempotency`); without one, a no-op."""
     idempotency: Idempotency | None = getattr(scope["app"].state, "idempotency", None)
-    if idempotency is None:
+    if idempotency is None or _header(scope) is None:  # most requests: no generator
         return nullcontext(Guarded(False, send))
     return idempotency.guard(scope, admission, send)
 
