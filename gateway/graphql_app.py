@@ -36,6 +36,7 @@ from strawberry.types import ExecutionResult
 from domain.errors import HireGraphError, LimitExceeded
 from domain.viewer import PUBLIC, Viewer
 from gateway.guard import Admission, Refused, RequestGuard
+from gateway.idempotency import idempotent
 from gateway.limits import error_body, error_status, execution_timeout
 from gateway.response_cache import ResponseCache
 from resolvers.context import Context
@@ -107,14 +108,18 @@ class GraphQLApp(GraphQL[Context, None]):
         state[VIEWER] = admission.viewer
         if admission.headers:
             send = _with_headers(send, admission.headers)
-        cache: ResponseCache | None = getattr(scope["app"].state, "response_cache", None)
-        if cache is not None:
-            answered, send = await cache.answer(scope, admission, send)
-            if answered:
+        async with idempotent(scope, admission, send) as guarded:  # Idempotency-Key
+            if guarded.answered:
                 return
-        if self.compiled is not None and await self._answer_compiled(scope, admission, send):
-            return
-        await super().__call__(scope, _replay(admission.body, receive), send)
+            send = guarded.send
+            cache: ResponseCache | None = getattr(scope["app"].state, "response_cache", None)
+            if cache is not None:
+                answered, send = await cache.answer(scope, admission, send)
+                if answered:
+                    return
+            if self.compiled is not None and await self._answer_compiled(scope, admission, send):
+                return
+            await super().__call__(scope, _replay(admission.body, receive), send)
 
     async def _answer_compiled(self, scope: Scope, admission: Admission, send: Send) -> bool:
         assert self.compiled is not None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from graphql import GraphQLSchema
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources import roundtrips
 from datasources.cache.apq import RedisApqStore
@@ -24,9 +26,11 @@ from datasources.postgres import reader as pg_reader
 from datasources.postgres.api_keys import PgApiKeyRepository
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
+from datasources.postgres.idempotency import PgIdempotencyStore
 from datasources.postgres.jobs import PgJobRepository
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
+from gateway.idempotency import Idempotency
 from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
@@ -118,6 +122,16 @@ def _response_cache(
     return ResponseCache(schema, store, stats)
 
 
+def _idempotency(settings: Settings, engine: AsyncEngine) -> Idempotency | None:
+    """Idempotency keys on the read/write engine: claims are writes, and a replay must
+    see the claim its first request committed (no replica lag)."""
+    s = settings.idempotency
+    if not s.enabled:
+        return None
+    ttl, lease = timedelta(hours=s.ttl_hours), timedelta(seconds=s.lease_seconds)
+    return Idempotency(PgIdempotencyStore(engine, ttl=ttl, lease=lease))
+
+
 def build_lifespan(
     settings: Settings, graphql_schema: GraphQLSchema
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -194,6 +208,7 @@ def build_lifespan(
         app.state.response_cache = _response_cache(
             settings, graphql_schema, cache_redis, app.state.cache_stats
         )
+        app.state.idempotency = _idempotency(settings, engine)
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield

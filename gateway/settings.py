@@ -249,6 +249,19 @@ class ResponseCacheSettings(BaseModel):
     enabled: bool = True
 
 
+class IdempotencySettings(BaseModel):
+    """`Idempotency-Key` on mutations (gateway.idempotency). Env: HIREGRAPH_IDEMPOTENCY__<NAME>."""
+
+    enabled: bool = True
+    # How long a stored response answers retries: a client retries within minutes, and a
+    # day covers a job queue retrying overnight; the worker purges what expired.
+    ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    # How long a claimed key stays `in_progress` if its request never finishes (the
+    # process died): retries get 409 until then, and then execute. Must outlive the
+    # execution timeout, or a slow first execution could be taken over and run twice.
+    lease_seconds: float = Field(60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -289,6 +302,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     apq: ApqSettings = ApqSettings()
     response_cache: ResponseCacheSettings = ResponseCacheSettings()
+    idempotency: IdempotencySettings = IdempotencySettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
@@ -299,6 +313,15 @@ class Settings(BaseSettings):
                     "HIREGRAPH_ENV=prod refuses embedded stores; set " + ", ".join(missing)
                 )
             self.auth.check_prod()
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_execution(self) -> Settings:
+        if self.idempotency.lease_seconds <= self.limits.execution_timeout_seconds:
+            raise ValueError(
+                "HIREGRAPH_IDEMPOTENCY__LEASE_SECONDS must exceed "
+                "HIREGRAPH_LIMITS__EXECUTION_TIMEOUT_SECONDS"
+            )
         return self
 
     def url_for(self, store: str) -> str | None:

@@ -172,6 +172,7 @@ idempotency_keys = Table(
     Column("status", Text, nullable=False),
     Column("response_status", Integer),
     Column("response_body", LargeBinary),
+    Column("response_content_type", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )

@@ -158,3 +158,17 @@ def test_cache_settings_know_the_cached_types() -> None:
     assert CacheSettings().ttl_for("Application") == 0  # never cached
     with pytest.raises(ValueError, match="not cached types: Application"):
         CacheSettings(entity_ttl_seconds={"Application": 5})
+
+
+def test_idempotency_settings(clean_env: pytest.MonkeyPatch) -> None:
+    assert (Settings().idempotency.enabled, Settings().idempotency.ttl_hours) == (True, 24)
+    clean_env.setenv("HIREGRAPH_IDEMPOTENCY__TTL_HOURS", "48")
+    clean_env.setenv("HIREGRAPH_IDEMPOTENCY__ENABLED", "false")
+    settings = Settings()
+    assert (settings.idempotency.enabled, settings.idempotency.ttl_hours) == (False, 48)
+    # A claim that could lapse while its request still runs would let a retry run too.
+    clean_env.setenv("HIREGRAPH_IDEMPOTENCY__LEASE_SECONDS", "10")
+    with pytest.raises(ValidationError, match="LEASE_SECONDS must exceed"):
+        Settings()
+    clean_env.setenv("HIREGRAPH_LIMITS__EXECUTION_TIMEOUT_SECONDS", "5")
+    assert Settings().idempotency.lease_seconds == 10

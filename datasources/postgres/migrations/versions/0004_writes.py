@@ -69,6 +69,7 @@ def upgrade() -> None:
             status          text NOT NULL CHECK (status IN ('in_progress', 'done')),
             response_status integer,
             response_body   bytea,
+            response_content_type text,
             created_at      timestamptz NOT NULL DEFAULT now(),
             expires_at      timestamptz NOT NULL,
             PRIMARY KEY (viewer, key)
