@@ -70,10 +70,13 @@ def can_apply(viewer: Viewer, candidate_id: str) -> bool:
 
 
 def can_advance(
-    viewer: Viewer, application: Application, job_company_id: int, to: ApplicationStatus
+    viewer: Viewer, application: Application, job_company_id: int | None, to: ApplicationStatus
 ) -> bool:
-    """Move `application` (to a job of `job_company_id`) to `to`. Whether the move is
-    legal from its current status is the pipeline's rule (domain.applications)."""
-    if viewer.is_admin or _recruits_for(viewer, job_company_id):
+    """Move `application` (to a job of `job_company_id`; None: a job the viewer cannot
+    see) to `to`. Whether the move is legal from its current status is the pipeline's
+    rule (domain.applications), checked by the writer under a lock."""
+    if viewer.is_admin:
+        return True
+    if job_company_id is not None and _recruits_for(viewer, job_company_id):
         return True
     return _is_candidate(viewer, application.candidate_id) and to is ApplicationStatus.WITHDRAWN

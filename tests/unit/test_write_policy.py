@@ -72,3 +72,11 @@ def test_advancing_an_application(to: ApplicationStatus) -> None:
     assert allowed(lambda v: wp.can_advance(v, mine, 1, to)) == expected_mine
     assert allowed(lambda v: wp.can_advance(v, theirs, 1, to)) == {"admin", "recruiter"}
     assert allowed(lambda v: wp.can_advance(v, theirs, 2, to)) == {"admin", "other_recruiter"}
+
+
+def test_a_job_the_viewer_cannot_see_leaves_only_withdrawal_and_admins() -> None:
+    mine = f.application(1, job_id=10, candidate_id=ME)
+    hired = ApplicationStatus.HIRED
+    withdrawn = ApplicationStatus.WITHDRAWN
+    assert allowed(lambda v: wp.can_advance(v, mine, None, hired)) == {"admin"}
+    assert allowed(lambda v: wp.can_advance(v, mine, None, withdrawn)) == {"admin", "candidate"}
