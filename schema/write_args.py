@@ -146,9 +146,7 @@ def _skills(items: Iterable[w.SkillInput]) -> tuple[Skill, ...]:
 
 
 def _experience(items: Iterable[w.ExperienceInput]) -> tuple[Experience, ...]:
-    return tuple(
-        Experience(e.company, e.title, e.start, e.end, tuple(e.highlights)) for e in items
-    )
+    return tuple(Experience(e.company, e.title, e.start, e.end, tuple(e.highlights)) for e in items)
 
 
 def _education(items: Iterable[w.EducationInput]) -> tuple[Education, ...]:

@@ -267,3 +267,27 @@ def writable(ds: Datasources) -> tuple[Datasources, Writers]:
         candidate_writer=w.candidates, invalidator=w.invalidator,
     )  # fmt: skip
     return ds, w
+
+
+# -- running mutations over the fakes --------------------------------------------------------
+
+ME, OTHER = f.cid(1), f.cid(2)
+
+
+def board() -> tuple[Datasources, Writers, f.CallLog]:
+    """Companies 1 and 2; jobs 1 (company 1, open), 2 (1, draft), 3 (2, open), 4 (2, draft),
+    5 (1, closed); candidates ME and OTHER; applications 1 (OTHER to job 1) and 2 (ME to
+    job 3), both APPLIED."""
+    companies = [f.company(1), f.company(2)]
+    jobs = [
+        f.job(1, company_id=1),
+        f.job(2, company_id=1, status=JobStatus.DRAFT, posted_at=None),
+        f.job(3, company_id=2),
+        f.job(4, company_id=2, status=JobStatus.DRAFT, posted_at=None),
+        f.job(5, company_id=1, status=JobStatus.CLOSED),
+    ]
+    candidates = [f.candidate(ME), f.candidate(OTHER, name="Ravi Iyer", email="ravi@x.io")]
+    apps = [f.application(1, 1, OTHER), f.application(2, 3, ME)]
+    ds, log = f.fake_datasources(companies, jobs, candidates, apps)
+    ds, writers = writable(ds)
+    return ds, writers, log
