@@ -85,7 +85,11 @@ async def test_a_mutation_runs_every_time_and_is_never_stored(app: App) -> None:
     assert first.status_code == again.status_code == 200
     assert first.json()["data"]["closeJob"] == {
         "__typename": "JobPayload",
-        "job": {"title": "Backend Engineer 2", "status": "CLOSED", "company": {"name": "Company 1"}},
+        "job": {
+            "title": "Backend Engineer 2",
+            "status": "CLOSED",
+            "company": {"name": "Company 1"},
+        },
     }
     assert again.json()["data"]["closeJob"] == {"__typename": "Conflict", "code": "CONFLICT"}
     assert [c[0] for c in app.writers.writes.calls] == ["job.close", "job.close"]

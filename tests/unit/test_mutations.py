@@ -1,6 +1,6 @@
 """Mutations through the real schema over in-memory writers: companies, jobs, and what
-every mutation shares (typed errors, ids, no writer, cache invalidation, executors).
-Candidates and applications: test_mutations_people.py."""
+every mutation shares (typed errors, ids, no writer, cache invalidation). Candidates and
+applications: test_mutations_people.py; how they execute: test_mutations_execution.py."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from graphql import parse
 from strawberry import Schema
 
 from domain.enums import JobStatus
 from domain.viewer import Role, Viewer
 from resolvers.context import Context
 from schema import build_schema
-from schema.cache_policy import CachePolicies
-from schema.compiled import CompiledOperations
 from schema.ids import to_global_id
-from schema.limits.cost import MUTATION_COST, operation_cost
 from tests import factories as f
 from tests.writers import board
 
@@ -251,33 +247,3 @@ async def test_a_cache_that_cannot_be_told_does_not_fail_the_write(
         data = await run(schema, ds, f.ADMIN, CREATE_COMPANY, input=NEW_COMPANY)
     assert data["createCompany"]["__typename"] == "CompanyPayload"
     assert "could not invalidate Company [3]" in caplog.text
-
-
-MUTATION = 'mutation { closeJob(input: {id: "Sm9iOjE"}) { ... on JobPayload { job { id } } } }'
-
-
-def test_mutations_are_never_compiled_nor_cached(schema: Schema) -> None:
-    compiled = CompiledOperations(schema._schema)
-    assert compiled.program(MUTATION, None) is None
-    policy = CachePolicies(schema._schema).get(MUTATION, None)
-    assert not policy.query
-    assert not policy.cacheable
-
-
-async def test_compiled_operations_hand_mutations_to_graphql_core(schema: Schema) -> None:
-    ds, w, _ = board()
-    compiled = CompiledOperations(schema._schema)
-    assert await compiled.execute(Context(ds, viewer=f.ADMIN), MUTATION) is None
-    assert w.writes.calls == []  # nothing ran on the compiled path
-
-
-def test_a_mutation_costs_a_fixed_amount_plus_its_selection(schema: Schema) -> None:
-    gql = schema._schema
-    bare = 'mutation { closeJob(input: {id: "x"}) { __typename } }'
-    assert operation_cost(gql, parse(bare)) == MUTATION_COST
-    # The job (1) and its company (1); the errors' fields are leaves.
-    nested = """mutation { closeJob(input: {id: "x"}) { ... on JobPayload { job {
-      company { name } } } ... on UserError { message } } }"""
-    assert operation_cost(gql, parse(nested)) == MUTATION_COST + 2
-    two = 'mutation { a: closeJob(input: {id: "x"}) { __typename } b: publishJob(input: {id: "x"}) { __typename } }'  # noqa: E501
-    assert operation_cost(gql, parse(two)) == 2 * MUTATION_COST
