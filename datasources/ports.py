@@ -7,7 +7,7 @@ method is one round trip to its store, whatever the number of keys.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,15 +125,31 @@ Probe = Callable[[], Awaitable[None]]
 """A cheap round trip to a store; raises when the store is unreachable."""
 
 
+class EntityInvalidator(Protocol):
+    """Tells the caches that entities changed (datasources.cache.keys.Invalidator)."""
+
+    async def entities_changed(self, type_name: str, ids: Iterable[Any]) -> None: ...
+
+
 @dataclass(frozen=True)
 class Datasources:
-    """Every port the request layer uses, built once by the lifespan."""
+    """Every port the request layer uses, built once by the lifespan.
+
+    The writers and the invalidator are optional: a mutation whose writer is not
+    configured fails with UPSTREAM_UNAVAILABLE, and without an invalidator a write
+    leaves the caches to their TTLs (and to the event consumers).
+    """
 
     companies: CompanyRepository
     jobs: JobRepository
     applications: ApplicationRepository
     candidates: CandidateRepository
     probes: Mapping[str, Probe]
+    company_writer: CompanyWriter | None = None
+    job_writer: JobWriter | None = None
+    application_writer: ApplicationWriter | None = None
+    candidate_writer: CandidateWriter | None = None
+    invalidator: EntityInvalidator | None = None
 
 
 class ApiKeyLookup(Protocol):

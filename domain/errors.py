@@ -74,4 +74,10 @@ class InvalidTransition(HireGraphError):
 
 
 class AlreadyApplied(Conflict):
+    """The candidate already applied to the job (`application_id`: theirs, when known)."""
+
     code = "ALREADY_APPLIED"
+
+    def __init__(self, message: str, application_id: int | None = None) -> None:
+        super().__init__(message)
+        self.application_id = application_id

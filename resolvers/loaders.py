@@ -19,6 +19,8 @@ from typing import Any
 
 from datasources.ports import Datasources
 from domain import policy
+from domain.commands import StatusChange
+from domain.errors import UpstreamUnavailable
 from domain.policy import CandidateAccess
 from domain.queries import ApplicationFilter, JobFilter, Page
 from domain.records import Application, Candidate, Company, Job
@@ -87,6 +89,13 @@ class Loaders:
         return Loader(load_fn=self._personal)
 
     @cached_property
+    def history(self) -> Loader[int, list[StatusChange]]:
+        """Application id -> its status changes, oldest first (the writer's read).
+
+        Only visible applications are ever rendered, so this needs no scope of its own."""
+        return Loader(load_fn=self._history)
+
+    @cached_property
     def jobs_of_company(self) -> Loader[tuple[int, JobsArgs], Page[Job]]:
         return Loader(load_fn=grouped(self._jobs_of_companies))
 
@@ -146,6 +155,13 @@ class Loaders:
             p if p is not None and policy.can_see_candidate(self.viewer, i, companies) else None
             for i, p, companies in zip(ids, profiles, applied, strict=True)
         ]
+
+    async def _history(self, ids: list[int]) -> list[list[StatusChange]]:
+        writer = self._ds.application_writer
+        if writer is None:
+            raise UpstreamUnavailable("postgres", "application history is not available")
+        found = await writer.history(ids)
+        return [found.get(i, []) for i in ids]
 
     async def _applied_to(self, ids: list[str]) -> list[frozenset[int]]:
         found = await self._ds.applications.applied_to(ids)
@@ -224,3 +240,11 @@ class Loaders:
 
     def prime_applications(self, applications: Sequence[Application]) -> None:
         self.application.prime_many({a.id: a for a in applications})
+
+    def forget(self, *names: str) -> None:
+        """Drop what these loaders remembered (after a write changed it); loaders not
+        built yet hold nothing."""
+        for name in names:
+            loader = self.__dict__.get(name)
+            if loader is not None:
+                loader.clear_all()

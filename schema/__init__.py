@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from schema.fastpath import PlannedExecutionContext
 from schema.limits.static import StaticLimits
+from schema.mutation import Mutation
 from schema.operation import LIMITS, operation_extension
 from schema.query import Query
 from schema.types.node import PrefetchedResolver
@@ -61,6 +62,7 @@ def build_schema(
     )
     schema = HireGraphSchema(
         query=Query,
+        mutation=Mutation,
         execution_context_class=PlannedExecutionContext if planned else None,
         extensions=[operation_extension(expose_round_trips=expose_round_trips, limits=limits)],
         config=StrawberryConfig(batching_config=batching),

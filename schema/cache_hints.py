@@ -38,6 +38,7 @@ def _hint(max_age: int | None, entity: str | None, names: str, private: str = ""
 
 COMPANY, JOB, CANDIDATE, APPLICATION = 300, 60, 30, 10  # seconds
 _CONNECTION, _EDGE, _VALUE = "edges pageInfo totalCount", "cursor node", None
+_NEVER = 0  # mutation results
 
 HINTS: dict[str, TypeHint] = {
     "Query": _hint(
@@ -60,8 +61,11 @@ HINTS: dict[str, TypeHint] = {
     "JobEdge": _hint(JOB, "Job", _EDGE),
     # Applicant counts (`Job.applications { totalCount }`) are the board's freshest part.
     "Application": _hint(
-        APPLICATION, "Application", "id status source appliedAt updatedAt job candidate"
+        APPLICATION, "Application",
+        "id status source appliedAt updatedAt job candidate history",
     ),
+    # Moves write history rows and bump the Application version, like any other change.
+    "ApplicationStatusChange": _hint(_VALUE, None, "at by from note to"),
     "ApplicationConnection": _hint(APPLICATION, "Application", _CONNECTION),
     "ApplicationEdge": _hint(APPLICATION, "Application", _EDGE),
     "Candidate": _hint(
@@ -85,4 +89,21 @@ HINTS: dict[str, TypeHint] = {
     "Experience": _hint(_VALUE, None, "company title start end highlights"),
     "Education": _hint(_VALUE, None, "institution degree field startYear endYear"),
     "Link": _hint(_VALUE, None, "kind url"),
+    # Mutation results: never cached (only a query is), classified all the same.
+    "Mutation": _hint(
+        _NEVER, None,
+        "createCompany updateCompany postJob updateJob publishJob closeJob createCandidate "
+        "updateCandidateProfile applyToJob advanceApplication",
+    ),
+    "CompanyPayload": _hint(_NEVER, None, "company"),
+    "JobPayload": _hint(_NEVER, None, "job"),
+    "CandidatePayload": _hint(_NEVER, None, "candidate"),
+    "ApplicationPayload": _hint(_NEVER, None, "application"),
+    "InvalidInput": _hint(_NEVER, None, "message code fieldErrors"),
+    "FieldError": _hint(_NEVER, None, "path message"),
+    "NotFound": _hint(_NEVER, None, "message code"),
+    "Conflict": _hint(_NEVER, None, "message code"),
+    "AlreadyApplied": _hint(_NEVER, None, "message code applicationId"),
+    "Forbidden": _hint(_NEVER, None, "message code"),
+    "InvalidTransition": _hint(_NEVER, None, "message code from allowed"),
 }  # fmt: skip

@@ -215,7 +215,7 @@ class _Builder:
     @staticmethod
     def _source(object_type: GraphQLObjectType, name: str, source: type) -> Call | Attr | Edge:
         if (object_type.name, name) in NOT_COMPILED:
-            raise Unsupported(f"{object_type.name}.{name} is checked per viewer")
+            raise Unsupported(f"{object_type.name}.{name} is not compiled")
         override = OVERRIDES.get((object_type.name, name))
         if override is not None:
             return override

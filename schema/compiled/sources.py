@@ -217,12 +217,15 @@ _APPLICATIONS_KIND = "applications:applied_at:desc"
 
 # Personal fields need a per-viewer check that may fail with a FORBIDDEN error (see
 # schema.types.candidate), so an operation selecting any of them runs on graphql-core.
+# An application's history is read through the writer's port (ApplicationWriter.history),
+# which the compiled programs do not know: it runs there too.
 NOT_COMPILED = frozenset(
     {
         ("Candidate", "email"),
         ("Candidate", "phone"),
         ("Candidate", "attributes"),
         ("Preferences", "salaryExpectation"),
+        ("Application", "history"),
     }
 )
 

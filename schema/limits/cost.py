@@ -12,6 +12,8 @@ The model (close to GitHub's and Shopify's):
 - any other list of objects multiplies its per-item cost by its `first` argument, or by
   the length of its `ids` argument, else by DEFAULT_LIST_SIZE;
 - `__schema` and `__type` cost 1 flat: introspection is answered from memory;
+- a mutation field costs MUTATION_COST flat (a write, its checks and its cache
+  invalidation) plus its selection, whatever its result type;
 - fragments and inline fragments are expanded where spread; inline fragments on
   different types of an abstract field are added (conservative, never an underestimate);
   `@skip`/`@include` are ignored (same reason); a spread that closes a cycle costs 0.
@@ -51,6 +53,7 @@ from domain.viewer import Role, Viewer
 COST_LIMIT = "COST_LIMIT"
 DEFAULT_PAGE_SIZE = 20  # PageRequest.of's default when `first`/`last` are omitted
 DEFAULT_LIST_SIZE = 10  # a list field with no size argument
+MUTATION_COST = 10  # each mutation field, before its selection
 
 
 def _is_connection(t: GraphQLNamedType) -> bool:
@@ -113,6 +116,8 @@ class _Costing:
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             return 0
         definition = parent.fields.get(name)
+        if definition is not None and parent is self.schema.mutation_type:
+            return MUTATION_COST + self.below(node, definition)
         if definition is None or node.selection_set is None:
             return 0
         named = get_named_type(definition.type)
@@ -127,6 +132,12 @@ class _Costing:
         if page is not None and name in ("edges", "nodes"):
             return page * item
         return self.list_size(node, definition) * item
+
+    def below(self, node: FieldNode, definition: GraphQLField) -> int:
+        """The selection's cost, counted as for an object field's."""
+        if node.selection_set is None:
+            return 0
+        return self.selection(node.selection_set, get_named_type(definition.type), None)
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
         for arg in node.arguments or ():
