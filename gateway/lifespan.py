@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources import roundtrips
 from datasources.cache.apq import RedisApqStore
-from datasources.cache.keys import CacheKeys, CacheStats
+from datasources.cache.keys import CacheKeys, CacheStats, Invalidator
 from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
@@ -24,9 +25,12 @@ from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
 from datasources.postgres import reader as pg_reader
 from datasources.postgres.api_keys import PgApiKeyRepository
+from datasources.postgres.application_writes import PgApplicationWriter
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
+from datasources.postgres.company_writes import PgCompanyWriter
 from datasources.postgres.idempotency import PgIdempotencyStore
+from datasources.postgres.job_writes import PgJobWriter
 from datasources.postgres.jobs import PgJobRepository
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
@@ -122,6 +126,24 @@ def _response_cache(
     return ResponseCache(schema, store, stats)
 
 
+def _writers(engine: AsyncEngine) -> dict[str, Any]:
+    """The write ports: each write is one transaction with its outbox events."""
+    return {
+        "company_writer": PgCompanyWriter(engine),
+        "job_writer": PgJobWriter(engine),
+        "application_writer": PgApplicationWriter(engine),
+    }
+
+
+def _invalidator(settings: Settings, cache_redis: Redis) -> Invalidator | None:
+    """What a mutation calls after its commit, so the next read cannot be stale (the
+    outbox consumer calls it again, for writes whose call did not reach Redis)."""
+    if not (settings.cache.enabled or settings.response_cache.enabled):
+        return None
+    keys = CacheKeys(settings.cache.key_prefix)
+    return Invalidator(cache_redis, keys, timeout=settings.cache.redis_timeout_seconds)
+
+
 def _idempotency(settings: Settings, engine: AsyncEngine) -> Idempotency | None:
     """Idempotency keys on the read/write engine: claims are writes, and a replay must
     see the claim its first request committed (no replica lag)."""
@@ -196,6 +218,9 @@ def build_lifespan(
             datasources = with_entity_cache(
                 datasources, cache_redis, _cache_config(settings), app.state.cache_stats
             )
+        datasources = replace(
+            datasources, **_writers(engine), invalidator=_invalidator(settings, cache_redis)
+        )
         app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(
