@@ -217,7 +217,7 @@ class NatsEvents:
         self.broker.subscriber(
             self.names.key_filter(event_types, ">"),
             stream=self.stream,
-            durable=consumer,
+            durable=self.names.queue(consumer).replace(".", "-"),  # no dots in names
             pull_sub=PullSub(batch_size=32, timeout=1.0),
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(handle)
@@ -260,7 +260,7 @@ class KafkaEvents:
         handle = on_message(consumer, event_types, handler, self.options.retry_delay)
         self.broker.subscriber(
             self.names.exchange,
-            group_id=consumer,
+            group_id=self.names.queue(consumer),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(handle)
