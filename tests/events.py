@@ -16,7 +16,7 @@ import nats
 import pytest
 from bson import ObjectId
 from redis.asyncio import Redis
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from datasources.events.broker import (
@@ -235,3 +235,41 @@ class FlakyPublisher:
             raise ConnectionError("broker unavailable (test)")
         await self.inner.publish(e)
         self.published.append(e.event_id)
+
+
+async def insert_jobs(engine: AsyncEngine, job_ids: Iterable[int]) -> None:
+    """A company (id 1) and open jobs with these ids, application_count 0."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO companies (id, slug, name, industry) VALUES (1, 'co-1', 'Co', 'IT')")
+        )
+        for job_id in job_ids:
+            await conn.execute(
+                text(
+                    "INSERT INTO jobs (id, company_id, title, description, location, country,"
+                    " remote, employment_type, seniority, status, posted_at) VALUES (:id, 1,"
+                    " 'Job', 'd', 'Pune', 'IN', 'remote', 'full_time', 'mid', 'open', now())"
+                ),
+                {"id": job_id},
+            )
+
+
+async def job_counts(engine: AsyncEngine) -> dict[int, int]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT id, application_count FROM jobs ORDER BY id"))
+        return {int(i): int(n) for i, n in rows.all()}
+
+
+async def insert_candidate(db: Any) -> str:
+    now = utcnow()
+    doc = {"name": "Asha", "email": f"{ObjectId()}@example.test", "version": 1,
+           "created_at": now, "updated_at": now}  # fmt: skip
+    result = await db["candidates"].insert_one(doc)
+    return str(result.inserted_id)
+
+
+async def candidate_count(db: Any, candidate_id: str) -> int | None:
+    doc = await db["candidates"].find_one({"_id": ObjectId(candidate_id)})
+    assert doc is not None
+    count: int | None = doc.get("application_count")
+    return count
