@@ -166,6 +166,7 @@ def worker(
     if not (relays or consumers):
         fail("nothing to run: --no-relays and --no-consumers")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("hiregraph.events.faststream").setLevel(logging.WARNING)
     embedded = load_settings()
     with running_stores(embedded) as settings:
         if embedded.embedded_stores:

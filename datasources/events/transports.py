@@ -21,6 +21,8 @@ from datasources.events.broker import (
 from domain.events import DomainEvent
 
 log = logging.getLogger("hiregraph.events")
+# FastStream's own messages (per-message lines at DEBUG, task supervision at INFO).
+broker_log = logging.getLogger("hiregraph.events.faststream")
 
 MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -63,7 +65,10 @@ class RabbitEvents:
         self.options, self.names = options, options.names
         # Channels confirm publishes by default (publisher confirms).
         self.broker = RabbitBroker(
-            url, reconnect_interval=options.reconnect_interval, log_level=logging.DEBUG
+            url,
+            reconnect_interval=options.reconnect_interval,
+            logger=broker_log,
+            log_level=logging.DEBUG,
         )
         self.exchange = RabbitExchange(self.names.exchange, type=ExchangeType.TOPIC, durable=True)
 
@@ -115,7 +120,7 @@ class RedisEvents:
         from faststream.redis import RedisBroker
 
         self.url, self.options, self.names = url, options, options.names
-        self.broker = RedisBroker(url, log_level=logging.DEBUG)
+        self.broker = RedisBroker(url, logger=broker_log, log_level=logging.DEBUG)
         self.groups: list[str] = []
 
     async def start(self) -> None:
@@ -182,7 +187,10 @@ class NatsEvents:
 
         self.options, self.names = options, options.names
         self.broker = NatsBroker(
-            url, reconnect_time_wait=int(options.reconnect_interval), log_level=logging.DEBUG
+            url,
+            reconnect_time_wait=int(options.reconnect_interval),
+            logger=broker_log,
+            log_level=logging.DEBUG,
         )
         self.subjects = f"{self.names.namespace}.>"
         self.stream = JStream(self.names.nats_stream, subjects=[self.subjects], declare=False)
@@ -234,7 +242,7 @@ class KafkaEvents:
 
         self.options, self.names = options, options.names
         servers = urlsplit(url).netloc.split(",")
-        self.broker = KafkaBroker(servers, log_level=logging.DEBUG)
+        self.broker = KafkaBroker(servers, logger=broker_log, log_level=logging.DEBUG)
 
     async def start(self) -> None:
         await self.broker.start()
