@@ -164,7 +164,11 @@ class RedisEvents:
         self.groups.append(consumer)
         me = self.options.instance
         # New entries for this group...
-        fresh = StreamSub(self.names.exchange, group=consumer, consumer=me, polling_interval=100)
+        # (a bounded read: what one read takes must be handled well within claim_idle_ms,
+        # or another worker would claim it while it is still being handled)
+        fresh = StreamSub(
+            self.names.exchange, group=consumer, consumer=me, polling_interval=100, max_records=32
+        )
         # ...and entries another consumer of the group took but never acknowledged (its
         # worker died, or its handler failed): XAUTOCLAIM once they are idle long enough.
         stale = StreamSub(
@@ -188,7 +192,7 @@ class NatsEvents:
         self.options, self.names = options, options.names
         self.broker = NatsBroker(
             url,
-            reconnect_time_wait=int(options.reconnect_interval),
+            reconnect_time_wait=max(1, round(options.reconnect_interval)),
             logger=broker_log,
             log_level=logging.DEBUG,
         )

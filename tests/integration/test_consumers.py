@@ -4,6 +4,7 @@ delivery changes nothing, and the worker carries an outbox row to the counters."
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from datasources.events.consumers import (
 from datasources.events.relay import PgOutboxRelay, RelayOptions
 from datasources.events.worker import Worker
 from tests.events import (
+    Collector,
     Space,
     candidate_count,
     engine,
@@ -167,3 +169,35 @@ async def test_the_worker_carries_an_outbox_row_to_every_consumer(
         stop.set()
         await asyncio.wait_for(task, 30)
         await redis.aclose()
+
+
+@pytest.mark.parametrize("space", ["rabbit"], indirect=True)
+async def test_the_worker_waits_for_a_broker_that_is_down_at_start(space: Space) -> None:
+    late = Collector("late-broker")
+    space.consumers.add(late.name)
+    broker = space.broker(reconnect_interval=0.5)
+    worker = Worker(broker, [], [late])
+    stop = asyncio.Event()
+    await _rabbitmqctl("stop_app")
+    try:
+        task = asyncio.create_task(worker.run(stop))
+        await asyncio.sleep(2)
+        assert not worker.started.is_set()
+        assert not task.done()
+    finally:
+        await _rabbitmqctl("start_app")
+    await asyncio.wait_for(worker.started.wait(), 60)
+    e = event("JobPosted", "1")
+    await broker.publish(e)
+    await late.wait_for(1)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert late.ids == [e.event_id]
+
+
+async def _rabbitmqctl(command: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
