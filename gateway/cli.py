@@ -149,6 +149,33 @@ def serve(
         )
 
 
+@cli.command()
+def worker(
+    relays: Annotated[bool, typer.Option(help="Relay the outboxes to the broker.")] = True,
+    consumers: Annotated[bool, typer.Option(help="Run the event consumers.")] = True,
+) -> None:
+    """Relay domain events to the broker and run their consumers, until SIGTERM.
+
+    The broker is HIREGRAPH_BROKER_URL (amqp://, redis://, nats://, kafka://); unset, it
+    is Redis Streams on the Redis server. Unset store URLs start embedded servers."""
+    import asyncio
+    import logging
+
+    from gateway.worker import run_worker
+
+    if not (relays or consumers):
+        fail("nothing to run: --no-relays and --no-consumers")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("hiregraph.events.faststream").setLevel(logging.WARNING)
+    embedded = load_settings()
+    with running_stores(embedded) as settings:
+        if embedded.embedded_stores:
+            from gateway import provision
+
+            provision.migrate_or_fail(settings, fail)
+        asyncio.run(run_worker(settings, relays=relays, consumers=consumers))
+
+
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     # A terminal's Ctrl-C reaches every process of the group (make, uv, us), so more
     # signals may follow; ignore them so the embedded stores finish stopping.

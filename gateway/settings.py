@@ -262,6 +262,33 @@ class IdempotencySettings(BaseModel):
     lease_seconds: float = Field(60.0, gt=0)
 
 
+class BrokerSettings(BaseModel):
+    """The event broker and `hiregraph worker` (outbox relays, consumers).
+    Env: HIREGRAPH_BROKER__<NAME>. The broker itself is HIREGRAPH_BROKER_URL: amqp://
+    (RabbitMQ), redis:// (Redis Streams), nats:// (JetStream) or kafka://host:9092;
+    unset, it is Redis Streams on HIREGRAPH_REDIS_URL (the embedded Redis in dev)."""
+
+    # Names on the broker: exchange/stream `<namespace>.events`, routing keys
+    # `<namespace>.<EventType>`, consumer queues/groups `<namespace>.<consumer>`.
+    namespace: str = Field("hiregraph", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    # Redis Streams: the stream is trimmed to about this many events (XADD MAXLEN ~).
+    # A consumer group more than this far behind loses the oldest.
+    stream_maxlen: int = Field(100_000, ge=1_000)
+    publish_timeout_seconds: float = Field(5.0, gt=0)
+    reconnect_seconds: float = Field(1.0, gt=0)
+    # Redis Streams: an unacknowledged delivery this old is claimed by another worker.
+    claim_idle_ms: int = Field(30_000, ge=100)
+    consumer_retry_seconds: float = Field(1.0, ge=0)
+    relay_batch_size: int = Field(100, ge=1, le=10_000)
+    # How often an idle relay looks for new outbox rows (the floor of the event lag).
+    relay_poll_seconds: float = Field(0.1, gt=0, le=60)
+    relay_backoff_base_seconds: float = Field(0.2, gt=0)
+    relay_backoff_max_seconds: float = Field(30.0, gt=0)
+    # Mongo outbox: a relay's claim on a document lapses after this (its relay died).
+    relay_lease_seconds: float = Field(30.0, gt=0)
+    shutdown_timeout_seconds: float = Field(10.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -303,6 +330,7 @@ class Settings(BaseSettings):
     apq: ApqSettings = ApqSettings()
     response_cache: ResponseCacheSettings = ResponseCacheSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
+    broker: BrokerSettings = BrokerSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
@@ -327,6 +355,11 @@ class Settings(BaseSettings):
     def url_for(self, store: str) -> str | None:
         url: str | None = getattr(self, f"{store}_url")
         return url
+
+    @property
+    def event_broker_url(self) -> str | None:
+        """HIREGRAPH_BROKER_URL, or else Redis Streams on the Redis server."""
+        return self.broker_url or self.redis_url
 
     @property
     def embedded_stores(self) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""Domain events after commit: the outbox relays, the broker, the consumers, the worker."""
