@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources.postgres.outbox import add_events
 from datasources.postgres.rows import application_from_row
-from datasources.postgres.writes import all_rows, maybe_row, one_row, translated
+from datasources.postgres.writes import (
+    UNIQUE_VIOLATION,
+    all_rows,
+    maybe_row,
+    one_row,
+    translated,
+    violation,
+)
 from domain.applications import allowed_moves, can_move
 from domain.commands import Actor, StatusChange
 from domain.enums import ApplicationStatus
@@ -64,6 +71,7 @@ WITH a AS (
 )
 SELECT * FROM a
 """)
+_EXISTING = text("SELECT id FROM applications WHERE job_id = :j AND candidate_id = :c")
 _HISTORY = text("""
 SELECT application_id, from_status, to_status, at, by_subject, note
 FROM application_history
@@ -98,7 +106,8 @@ class PgApplicationWriter:
     async def apply(self, job_id: int, candidate_id: str, source: str, actor: Actor) -> Application:
         """An APPLIED application, its first history row and ApplicationSubmitted. The
         candidate's existence is the caller's to check (it lives in Mongo). NotFound
-        (job), Conflict (job not OPEN), AlreadyApplied."""
+        (job), Conflict (job not OPEN), AlreadyApplied (with the existing application's
+        id)."""
         params = {"job_id": job_id, "candidate_id": candidate_id, "source": source}
         try:
             async with self._engine.begin() as conn:
@@ -114,9 +123,18 @@ class PgApplicationWriter:
                 )
                 await add_events(conn, [event])
         except IntegrityError as e:
-            taken = AlreadyApplied(f"candidate {candidate_id} already applied to job {job_id}")
-            raise translated(e, {"uq_applications_job_candidate": taken}) from None
+            if violation(e) != (UNIQUE_VIOLATION, "uq_applications_job_candidate"):
+                raise translated(e) from None
+            existing = await self._existing(job_id, candidate_id)
+            message = f"candidate {candidate_id} already applied to job {job_id}"
+            raise AlreadyApplied(message, existing) from None
         return app
+
+    async def _existing(self, job_id: int, candidate_id: str) -> int | None:
+        """The application a duplicate ran into (None if it is gone since)."""
+        async with self._engine.connect() as conn:
+            found: int | None = await conn.scalar(_EXISTING, {"j": job_id, "c": candidate_id})
+        return found
 
     async def advance(
         self, application_id: int, to: ApplicationStatus, note: str | None, actor: Actor

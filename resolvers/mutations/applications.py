@@ -7,7 +7,7 @@ import asyncio
 from domain import write_policy
 from domain.enums import ApplicationStatus, JobStatus
 from domain.errors import Conflict, NotFound
-from domain.records import Application
+from domain.records import Application, Job
 from resolvers.context import Context
 from resolvers.mutations.common import actor, configured, invalidate, remember, require
 
@@ -23,7 +23,7 @@ async def apply_to_job(ctx: Context, job_id: int, candidate_id: str, source: str
     # The profile is in Mongo and the job in Postgres: both checked before the write,
     # concurrently (each loader's batch is one round trip).
     candidate, job = await asyncio.gather(
-        ctx.loaders.candidate.load(candidate_id), ctx.loaders.job.load(job_id)
+        ctx.loaders.candidate.load(candidate_id), _job_to_apply_to(ctx, job_id)
     )
     if candidate is None:
         raise NotFound(f"no candidate {candidate_id}")
@@ -33,6 +33,17 @@ async def apply_to_job(ctx: Context, job_id: int, candidate_id: str, source: str
         raise Conflict(f"job {job_id} is not open for applications")
     application = await writer.apply(job_id, candidate_id, source, actor(ctx.viewer))
     return await _written(ctx, application)
+
+
+async def _job_to_apply_to(ctx: Context, job_id: int) -> Job | None:
+    """The job as the viewer sees it or, if they cannot, a CLOSED job: a candidate sees
+    open jobs only, but one who applies to a job that has just closed must learn that
+    it closed (CONFLICT), not that it never existed. A draft stays NOT_FOUND."""
+    job = await ctx.loaders.job.load(job_id)
+    if job is not None:
+        return job
+    (found,) = await ctx.datasources.jobs.get_many([job_id])
+    return found if found is not None and found.status is JobStatus.CLOSED else None
 
 
 async def advance_application(

@@ -333,9 +333,10 @@ async def test_apply(open_job: Job, apps: PgApplicationWriter, db: Db) -> None:
 async def test_failed_applications_leave_nothing(
     open_job: Job, jobs: PgJobWriter, apps: PgApplicationWriter, db: Db
 ) -> None:
-    await apps.apply(open_job.id, ALICE, "direct", ME)
-    with pytest.raises(AlreadyApplied):
+    first = await apps.apply(open_job.id, ALICE, "direct", ME)
+    with pytest.raises(AlreadyApplied) as taken:
         await apps.apply(open_job.id, ALICE, "linkedin", ME)
+    assert taken.value.application_id == first.id
     with pytest.raises(NotFound, match="job 404"):
         await apps.apply(404, BOB, "direct", ME)
     with pytest.raises(ValidationFailed):

@@ -167,6 +167,8 @@ async def test_a_candidate_applies_and_sees_the_job_and_the_first_history_row(
         (RECRUITER, 1, ME, "Forbidden"),
         (f.ADMIN, 2, ME, "Conflict"),  # a draft
         (f.ADMIN, 5, ME, "Conflict"),  # closed
+        (CANDIDATE, 5, ME, "Conflict"),  # a closed job is not hidden from an applicant
+        (CANDIDATE, 2, ME, "NotFound"),  # a draft is
         (f.ADMIN, 99, ME, "NotFound"),
         (f.ADMIN, 1, f.cid(9), "NotFound"),  # no such profile in Mongo
     ],
