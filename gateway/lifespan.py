@@ -92,6 +92,7 @@ def _cache_config(settings: Settings) -> EntityCacheConfig:
         timeout=c.redis_timeout_seconds,
         retry_seconds=c.redis_retry_seconds,
         lock_ms=c.lock_ms,
+        failures_to_trip=c.redis_failures_to_trip,
         result_ttl_seconds=c.result_ttl_seconds,
     )
 
@@ -106,6 +107,7 @@ def _persisted_queries(settings: Settings, cache_redis: Redis) -> PersistedQueri
         ttl_seconds=settings.apq.ttl_seconds,
         retry_seconds=settings.cache.redis_retry_seconds,
         timeout=settings.cache.redis_timeout_seconds,
+        failures_to_trip=settings.cache.redis_failures_to_trip,
     )
     return PersistedQueries(store)
 
@@ -122,6 +124,7 @@ def _response_cache(
         stats,
         retry_seconds=settings.cache.redis_retry_seconds,
         timeout=settings.cache.redis_timeout_seconds,
+        failures_to_trip=settings.cache.redis_failures_to_trip,
     )
     return ResponseCache(schema, store, stats)
 

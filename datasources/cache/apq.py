@@ -47,14 +47,17 @@ class RedisApqStore:
         *,
         ttl_seconds: int,
         retry_seconds: float = 5.0,
-        timeout: float = 0.1,
+        timeout: float = 0.25,
+        failures_to_trip: int = 1,
         stats: CacheStats | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis, self.keys = redis, keys
         self.ttl_seconds, self.timeout = ttl_seconds, timeout
         self.stats = stats or CacheStats()
-        self._cooldown = Cooldown("apq", "persisted queries miss", self.stats, retry_seconds, clock)
+        self._cooldown = Cooldown(
+            "apq", "persisted queries miss", self.stats, retry_seconds, clock, failures_to_trip
+        )
 
     async def get(self, sha256_hex: str) -> str | None:
         if not self._cooldown.available:
@@ -63,6 +66,7 @@ class RedisApqStore:
         try:
             async with asyncio.timeout(self.timeout):
                 value = await self.redis.getex(self.keys.apq(sha256_hex), ex=self.ttl_seconds)
+            self._cooldown.succeeded()
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("lookup", error)
             self.stats.misses += 1

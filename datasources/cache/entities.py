@@ -73,13 +73,17 @@ class RedisGate:
         redis: Redis,
         stats: CacheStats,
         *,
-        timeout: float = 0.1,
+        timeout: float = 0.25,
         retry_seconds: float = 5.0,
+        failures_to_trip: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis, self.stats = redis, stats
         self.timeout, self.retry_seconds, self._clock = timeout, retry_seconds, clock
         self._down_until = -math.inf
+        # A single timeout on a saturated event loop is not an outage: trip after this
+        # many failures in a row (each still bounded by `timeout`).
+        self.failures_to_trip, self._failures = failures_to_trip, 0
 
     @property
     def available(self) -> bool:
@@ -92,9 +96,12 @@ class RedisGate:
         roundtrips.count_redis()
         try:
             async with asyncio.timeout(self.timeout):
-                return await op(self.redis)
+                result = await op(self.redis)
         except (RedisError, OSError, TimeoutError) as error:
             self.stats.redis_errors += 1
+            self._failures += 1
+            if self._failures < self.failures_to_trip:
+                return None
             if self.available:  # log once per outage, not once per concurrent call
                 log.warning(
                     "cache: Redis unavailable (%r); reading the stores for %.0fs",
@@ -102,7 +109,10 @@ class RedisGate:
                     self.retry_seconds,
                 )
             self._down_until = self._clock() + self.retry_seconds
+            self._failures = 0
             return None
+        self._failures = 0
+        return result
 
 
 class EntityCache(Generic[K, R]):

@@ -182,9 +182,10 @@ class EntityCacheConfig:
 
     key_prefix: str = "hg"
     ttl_seconds: tuple[tuple[str, int], ...] = (("Company", 300), ("Job", 60), ("Candidate", 60))
-    timeout: float = 0.1
+    timeout: float = 0.25
     retry_seconds: float = 5.0
     lock_ms: int = 200
+    failures_to_trip: int = 1
     result_ttl_seconds: int = 60  # 0: query results (pages, counts) are not cached
 
 
@@ -193,7 +194,13 @@ def with_entity_cache(
 ) -> Datasources:
     """`ds` with companies, jobs and candidates read through one shared gate to `redis`.
     A type whose TTL is 0 (or absent) stays uncached."""
-    gate = RedisGate(redis, stats, timeout=config.timeout, retry_seconds=config.retry_seconds)
+    gate = RedisGate(
+        redis,
+        stats,
+        timeout=config.timeout,
+        retry_seconds=config.retry_seconds,
+        failures_to_trip=config.failures_to_trip,
+    )
     keys = CacheKeys(config.key_prefix)
     ttls = dict(config.ttl_seconds)
 

@@ -54,14 +54,15 @@ class RedisResponseStore:
         stats: CacheStats,
         *,
         retry_seconds: float = 5.0,
-        timeout: float = 0.1,
+        timeout: float = 0.25,
+        failures_to_trip: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis, self.keys, self.stats = redis, keys, stats
         self.timeout = timeout
         self._script = redis.register_script(_LOOKUP)
         self._cooldown = Cooldown(
-            "response cache", "bypassing the cache", stats, retry_seconds, clock
+            "response cache", "bypassing the cache", stats, retry_seconds, clock, failures_to_trip
         )
 
     @property
@@ -77,6 +78,7 @@ class RedisResponseStore:
                 reply = await self._script(
                     keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
                 )
+            self._cooldown.succeeded()
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("lookup", error)
             return None

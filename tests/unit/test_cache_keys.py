@@ -6,7 +6,8 @@ from dataclasses import make_dataclass
 from enum import Enum
 from typing import Any
 
-from datasources.cache.keys import CacheKeys, shape_version
+from datasources.cache.cooldown import Cooldown
+from datasources.cache.keys import CacheKeys, CacheStats, shape_version
 
 
 def _outer(inner_field: type, colours: list[str]) -> type:
@@ -29,3 +30,23 @@ def test_keys_are_prefixed_and_typed() -> None:
     assert keys.entity("Job", 5).endswith(":5")
     assert keys.version("Job") == "t1:v:Job"
     assert keys.apq("ab") == "t1:apq:ab"
+
+
+def test_a_cooldown_trips_only_after_failures_in_a_row() -> None:
+    now = [0.0]
+    stats = CacheStats()
+    gate = Cooldown(
+        "t", "skipping", stats, retry_seconds=5, clock=lambda: now[0], failures_to_trip=3
+    )
+    gate.failed("lookup", TimeoutError())
+    gate.failed("lookup", TimeoutError())
+    assert gate.available  # two late answers: not an outage
+    gate.succeeded()
+    gate.failed("lookup", TimeoutError())
+    gate.failed("lookup", TimeoutError())
+    assert gate.available  # the success reset the count
+    gate.failed("lookup", TimeoutError())
+    assert not gate.available
+    now[0] = 5.0
+    assert gate.available
+    assert stats.redis_errors == 5
