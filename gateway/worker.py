@@ -22,6 +22,7 @@ from datasources.events.relay import MongoOutboxRelay, PgOutboxRelay, RelayOptio
 from datasources.events.worker import Relay, Worker
 from datasources.mongo import client as mongo_client
 from datasources.postgres import engine as pg_engine
+from datasources.postgres.idempotency import ExpiredKeysPurge
 from gateway.settings import Settings
 
 log = logging.getLogger("hiregraph.worker")
@@ -105,6 +106,7 @@ def build_worker(
         relay_list = [
             PgOutboxRelay(clients.engine, broker, options),
             MongoOutboxRelay(db, broker, owner, options),
+            ExpiredKeysPurge(clients.engine),  # housekeeping, as long as the relays run
         ]
     invalidator = Invalidator(clients.redis, CacheKeys(settings.cache.key_prefix))
     consumer_list = default_consumers(clients.engine, db, invalidator) if consumers else []

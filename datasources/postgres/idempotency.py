@@ -22,6 +22,8 @@ Every driver failure becomes `UpstreamUnavailable("postgres", ...)`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from datasources.postgres.tables import idempotency_keys as t
 from domain.errors import UpstreamUnavailable
+
+log = logging.getLogger("hiregraph.idempotency")
 
 IN_PROGRESS, DONE = "in_progress", "done"
 PURGE_BATCH = 1000
@@ -218,3 +222,24 @@ __all__ = [
     "StoredResponse",
     "purge_expired",
 ]
+
+
+class ExpiredKeysPurge:
+    """A `hiregraph worker` task: purge expired idempotency keys every `interval`
+    seconds (a failure is logged and retried at the next interval)."""
+
+    def __init__(self, engine: AsyncEngine, interval: float = 300.0) -> None:
+        self.engine, self.interval = engine, interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                deleted = await purge_expired(self.engine)
+                if deleted:
+                    log.info("idempotency: purged %d expired keys", deleted)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("idempotency: purge failed (%r); retrying later", error)
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval)
+            except TimeoutError:
+                continue

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from datasources.postgres.engine import create_engine
 from datasources.postgres.idempotency import (
     Begun,
+    ExpiredKeysPurge,
     InProgress,
     PgIdempotencyStore,
     Replay,
@@ -188,3 +189,22 @@ async def test_an_unreachable_store_is_upstream_unavailable() -> None:
         assert info.value.store == "postgres"
     finally:
         await engine.dispose()
+
+
+async def test_the_worker_task_purges_until_told_to_stop(
+    store: PgIdempotencyStore, engine: AsyncEngine
+) -> None:
+    for key in ("old", "new"):
+        claim = await store.begin("user:a", key, "h")
+        assert isinstance(claim, Begun)
+        await store.complete("user:a", key, claim, OK)
+    await _expire(engine, "old")
+    stop = asyncio.Event()
+    task = asyncio.create_task(ExpiredKeysPurge(engine, interval=0.05).run(stop))
+    for _ in range(100):
+        if [r["key"] for r in await _rows(engine)] == ["new"]:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert [r["key"] for r in await _rows(engine)] == ["new"]
