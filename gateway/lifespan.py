@@ -80,6 +80,7 @@ def _cache_client(settings: Settings) -> Redis:
     return Redis.from_url(
         _require(settings, "redis"),
         max_connections=c.redis_max_connections,
+        socket_timeout=None,  # redis-py 8 defaults to 5 s, enforced with `wait_for`
         socket_connect_timeout=c.redis_timeout_seconds,
     )
 

@@ -166,6 +166,11 @@ class LimitSettings(BaseModel):
     rate_limit_key_prefix: str = "hiregraph:rate"
     rate_limit_redis_timeout: float = Field(0.25, gt=0)
     rate_limit_redis_retry_seconds: float = Field(5.0, ge=0)
+    # Leases (gateway/limits/rate.py): a busy identity takes units ahead of use, at most
+    # this fraction of its limit, spent in-process for at most `rate_lease_seconds`;
+    # the limit still holds across processes. 0 turns leases off.
+    rate_lease_fraction: float = Field(0.01, ge=0, le=0.1)
+    rate_lease_seconds: float = Field(0.1, gt=0, le=5)
 
     @field_validator("cost_budgets", "rate_limits")
     @classmethod

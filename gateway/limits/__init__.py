@@ -79,6 +79,8 @@ class GatewayLimits:
                 key_prefix=settings.rate_limit_key_prefix,
                 timeout=settings.rate_limit_redis_timeout,
                 retry_seconds=settings.rate_limit_redis_retry_seconds,
+                lease_fraction=settings.rate_lease_fraction,
+                lease_seconds=settings.rate_lease_seconds,
             ),
         )
 

@@ -9,6 +9,16 @@ reports in the same call: `limits` needs two round trips per request (`hit`, the
 were a third of the gateway's CPU (bench/README.md). The in-memory fallback is
 `limits` itself.
 
+Leases: a busy identity does not pay a round trip per request. A process takes units
+from Redis ahead of use (a lease, spent locally for at most `lease_seconds`), sized by
+what the identity spent during its previous lease (doubling while a lease runs out
+early) and capped at `lease_fraction` of the limit. Leased units are counted in Redis
+when taken, so the limit is never exceeded across processes; an unspent remainder
+lapses with its lease, so a busy client can be refused up to one lease's worth per
+process early, and `RateLimit-Remaining` is exact as of the lease plus what is left of
+it. An identity that sends one request per lease period takes exactly its cost each
+time (no lease). `lease_fraction=0` turns leases off.
+
 When Redis is down, the limiter fails over to a per-process in-memory limiter and logs
 a warning: each instance keeps protecting itself (a client can get up to N times its
 limit across N instances) rather than either refusing every request (Redis would become
@@ -24,8 +34,9 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from limits import RateLimitItem
@@ -94,6 +105,19 @@ class Decision:
         return headers
 
 
+@dataclass(slots=True)
+class _Lease:
+    units: int  # taken from Redis, not yet spent
+    used: int  # spent from this lease (its cost included): sizes the next one
+    taken_at: float
+    until: float
+    remaining: int  # Redis's remaining right after the lease was taken
+    reset_after: float
+
+
+_MAX_LEASES = 10_000  # identities with a lease held in this process (LRU)
+
+
 def rate_identity(viewer: Viewer, client_ip: str | None) -> str:
     """The bucket: the API key or user, else the client's IP."""
     return viewer.rate_identity or f"ip:{client_ip or 'unknown'}"
@@ -114,14 +138,20 @@ class RateLimiter:
         key_prefix: str = "hiregraph:rate",
         timeout: float = 0.25,
         retry_seconds: float = 5.0,
+        lease_fraction: float = 0.0,
+        lease_seconds: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._leases: OrderedDict[tuple[str, str], _Lease] = OrderedDict()
+        self._lease_fraction, self._lease_seconds = lease_fraction, lease_seconds
         self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._redis: Redis | None = None
         if redis_url is not None:
             # No per-command socket timeout: redis-py wraps every send in `wait_for` (a
             # task per command) for it. One `asyncio.timeout` per hit bounds the call.
-            self._redis = Redis.from_url(redis_url, socket_connect_timeout=timeout)
+            self._redis = Redis.from_url(
+                redis_url, socket_timeout=None, socket_connect_timeout=timeout
+            )
             self._spend = self._redis.register_script(_SPEND)
         self._prefix, self._timeout = key_prefix, timeout
         self._retry_seconds = retry_seconds
@@ -138,8 +168,7 @@ class RateLimiter:
         item, cost = _item(limit), max(1, cost)
         if self._redis is not None and self.redis_in_use:
             try:
-                async with asyncio.timeout(self._timeout):
-                    return await self._spend_in_redis(item, identity, cost)
+                return await self._leased(item, (identity, limit), cost)
             except (RedisError, OSError, TimeoutError) as error:
                 self._redis_down_until = self._clock() + self._retry_seconds
                 log.warning(
@@ -149,12 +178,52 @@ class RateLimiter:
                 )
         return await self._decide(self._memory, item, identity, cost, degraded=True)
 
+    async def _leased(self, item: RateLimitItem, key: tuple[str, str], cost: int) -> Decision:
+        now = self._clock()
+        lease = self._leases.get(key)
+        if lease is not None and now < lease.until and lease.units >= cost:
+            lease.units -= cost
+            lease.used += cost
+            return Decision(
+                allowed=True,
+                limit=item.amount,
+                remaining=lease.remaining + lease.units,
+                reset_after=max(0.0, lease.reset_after - (now - lease.taken_at)),
+                window=item.get_expiry(),
+            )
+        size = self._lease_size(item, lease, cost, now)
+        decision = await self._spend_in_redis(item, key[0], size)
+        if not decision.allowed and size > cost:  # near the limit: no lease, just the cost
+            size = cost
+            decision = await self._spend_in_redis(item, key[0], cost)
+        if not decision.allowed:
+            self._leases.pop(key, None)
+            return decision
+        self._leases[key] = _Lease(
+            size - cost, cost, now, now + self._lease_seconds, decision.remaining,
+            decision.reset_after,
+        )  # fmt: skip
+        self._leases.move_to_end(key)
+        if len(self._leases) > _MAX_LEASES:
+            self._leases.popitem(last=False)
+        return replace(decision, remaining=decision.remaining + size - cost)
+
+    def _lease_size(self, item: RateLimitItem, lease: _Lease | None, cost: int, now: float) -> int:
+        """Units to take now: the cost plus what the identity will likely spend before the
+        lease lapses (its previous lease's use; twice that if it ran out early)."""
+        cap = int(item.amount * self._lease_fraction)
+        if lease is None or cap <= cost or now - lease.until > self._lease_seconds:
+            return cost
+        wanted = lease.used * 2 if now < lease.until else lease.used
+        return max(cost, min(cap, wanted))
+
     async def _spend_in_redis(self, item: RateLimitItem, identity: str, cost: int) -> Decision:
         window = item.get_expiry()
         current = f"{self._prefix}:{identity}:{item.amount}/{window}"
-        reply = await self._spend(
-            keys=[f"{current}:prev", current], args=[item.amount, window, cost]
-        )
+        async with asyncio.timeout(self._timeout):
+            reply = await self._spend(
+                keys=[f"{current}:prev", current], args=[item.amount, window, cost]
+            )
         allowed, weighted, previous, previous_ttl, count, count_ttl = map(int, reply)
         # When capacity frees up next: the previous window's weight drops by one unit
         # every window/previous seconds; the current counter starts to decay once it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -75,3 +76,52 @@ async def test_a_dead_redis_falls_back_to_memory_quickly(caplog: pytest.LogCaptu
     assert retried.remaining == 19
     warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
     assert len(warnings) == 2  # once per failed attempt, not per request
+
+
+async def test_leases_save_round_trips_and_never_exceed_the_limit(
+    stores: StoreUrls, redis_prefix: str
+) -> None:
+    """A busy identity takes units ahead (up to 1% of its limit) and spends them in
+    process; two processes together still stop at the limit."""
+    now = [0.0]
+    a, b = (
+        RateLimiter(stores.redis, key_prefix=redis_prefix, lease_fraction=0.01,
+                    lease_seconds=1.0, clock=lambda: now[0])
+        for _ in range(2)
+    )  # fmt: skip
+    spent_in_redis: list[int] = []
+    for limiter in (a, b):
+        spend = limiter._spend_in_redis  # count what reaches Redis
+
+        async def counting(item: Any, identity: str, cost: int, spend: Any = spend) -> Any:
+            spent_in_redis.append(cost)
+            return await spend(item, identity, cost)
+
+        limiter._spend_in_redis = counting  # type: ignore[method-assign]
+    try:
+        allowed = 0
+        for i in range(3000):
+            decision = await (a if i % 2 else b).hit("key:busy", "2000/minute", 1)
+            allowed += decision.allowed
+            now[0] += 0.0001
+            if i == 1799:  # well under the limit: most hits never left the process
+                assert len(spent_in_redis) < 200, len(spent_in_redis)
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert allowed <= 2000  # the limit holds across both processes
+    assert allowed >= 2000 - 2 * 20  # refused early by at most a lease (1%) per process
+    assert max(spent_in_redis) <= 20
+
+
+async def test_a_quiet_identity_takes_only_its_cost(stores: StoreUrls, redis_prefix: str) -> None:
+    now = [0.0]
+    limiter = RateLimiter(stores.redis, key_prefix=redis_prefix, lease_fraction=0.01,
+                          lease_seconds=0.1, clock=lambda: now[0])  # fmt: skip
+    try:
+        for i in range(5):
+            decision = await limiter.hit("key:quiet", "10000/minute", 3)
+            assert decision.remaining == 10000 - 3 * (i + 1)  # exact: nothing leased ahead
+            now[0] += 1.0  # one request a second: every lease has lapsed
+    finally:
+        await limiter.aclose()
