@@ -26,6 +26,10 @@ An update reads the profile first, inside the transaction: upserting skills by n
 recomputing `years_experience` and the search tokens, and the attribute limits after
 merging all need the current profile. The write itself is guarded by
 `{_id, version: expected_version}` and bumps `version` with `$inc`.
+
+A client that dies between its writes and the commit leaves the transaction open on the
+server, holding its writes (other writers of that profile get WriteConflict and retry)
+until the server aborts it at its lifetime limit (60 s on mongod and SecantusDB).
 """
 
 from __future__ import annotations
@@ -159,7 +163,7 @@ class MongoCandidateWriter:
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
-            if after is None:  # not seen inside one snapshot; kept for safety
+            if after is None:  # the snapshot read above makes this rare; same answers
                 raise await self._no_match(oid, candidate_id, expected_version, session)
             updated = candidate_from_doc(after)
             event = _event(CANDIDATE_PROFILE_UPDATED, updated, change.changed, actor)
