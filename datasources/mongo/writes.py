@@ -147,10 +147,7 @@ class MongoCandidateWriter:
             raise NotFound(f"candidate {candidate_id!r} not found")
 
         async def work(session: AsyncClientSession) -> Candidate:
-            doc = await self._candidates.find_one({"_id": oid}, session=session)
-            if doc is None:
-                raise NotFound(f"candidate {candidate_id!r} not found")
-            current = candidate_from_doc(doc)
+            current = await self._current(oid, candidate_id, session)
             _check_version(expected_version, current.version)
             now = bson_date(self._clock())
             change = apply_patch(current, patch, now)
@@ -174,6 +171,14 @@ class MongoCandidateWriter:
             return await self._transact(work)
         except DuplicateKeyError as exc:
             raise Conflict("email is already in use by another candidate") from exc
+
+    async def _current(
+        self, oid: ObjectId, candidate_id: str, session: AsyncClientSession
+    ) -> Candidate:
+        doc = await self._candidates.find_one({"_id": oid}, session=session)
+        if doc is None:
+            raise NotFound(f"candidate {candidate_id!r} not found")
+        return candidate_from_doc(doc)
 
     async def _no_match(
         self,
