@@ -1,4 +1,5 @@
-"""Idempotent MongoDB bootstrap: the `candidates` collection, its validator and indexes.
+"""Idempotent MongoDB bootstrap: the `candidates` collection, its validator and indexes,
+and the `outbox` collection (events written in the profile change's transaction).
 
 Run by `hiregraph migrate`. Re-running converges: the collection is created once, the
 validator is re-applied with `collMod`, and `create_index` is a no-op for an index that
@@ -13,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 CANDIDATES = "candidates"
+OUTBOX = "outbox"
 
 _STR = {"bsonType": "string"}
 _NULLABLE_STR = {"bsonType": ["string", "null"]}
@@ -67,9 +69,15 @@ CANDIDATE_INDEXES = [
     IndexModel([("search_terms", ASCENDING)], name="ix_search_terms"),
 ]
 
+OUTBOX_INDEXES = [
+    # The relay's scan: unpublished events in insertion order (`published_at: null`).
+    IndexModel([("published_at", ASCENDING), ("_id", ASCENDING)], name="ix_outbox_unpublished"),
+    IndexModel([("event_id", ASCENDING)], name="uq_event_id", unique=True),
+]
+
 
 async def bootstrap(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """Create or converge the candidate collection: validator and indexes."""
+    """Create or converge the candidate collection (validator, indexes) and the outbox."""
     existing = await db.list_collection_names()
     if CANDIDATES not in existing:
         await db.create_collection(
@@ -87,3 +95,8 @@ async def bootstrap(db: AsyncDatabase[dict[str, Any]]) -> None:
             validationAction="error",
         )
     await db[CANDIDATES].create_indexes(CANDIDATE_INDEXES)
+    # Created up front: a transaction is the outbox's only writer, and creating a
+    # collection inside a transaction is not allowed on every server version.
+    if OUTBOX not in existing:
+        await db.create_collection(OUTBOX)
+    await db[OUTBOX].create_indexes(OUTBOX_INDEXES)

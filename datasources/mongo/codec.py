@@ -1,11 +1,18 @@
-"""Candidate document <-> record conversion. Tolerant of missing optional parts."""
+"""Candidate document <-> record conversion. Tolerant of missing optional parts.
+
+Writing: `doc_from_new` builds a whole profile document, `part_doc` one part's stored
+value. Dates are written as UTC and truncated to milliseconds (BSON's precision), so a
+record built from a document we wrote equals the one read back later.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.commands import NewCandidate
 from domain.enums import EmploymentType
 from domain.records import (
     Candidate,
@@ -87,3 +94,94 @@ def candidate_from_doc(doc: Mapping[str, Any]) -> Candidate:
         updated_at=updated,
         attributes=dict(doc.get("attributes") or {}),
     )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def search_terms(*texts: str | None) -> list[str]:
+    """Sorted unique lower-cased word tokens of name and headline (the prefix search's)."""
+    return sorted({t for text in texts if text for t in _WORD.findall(text.lower())})
+
+
+def bson_date(value: datetime) -> datetime:
+    """UTC, millisecond precision: exactly what a BSON date holds (naive is taken as UTC)."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _skill_doc(s: Skill) -> dict[str, Any]:
+    return {"name": s.name, "level": int(s.level), "years": float(s.years)}
+
+
+def _experience_doc(e: Experience) -> dict[str, Any]:
+    return {
+        "company": e.company,
+        "title": e.title,
+        "start": bson_date(e.start),
+        "end": bson_date(e.end) if e.end else None,
+        "highlights": list(e.highlights),
+    }
+
+
+def _education_doc(e: Education) -> dict[str, Any]:
+    return {
+        "institution": e.institution,
+        "degree": e.degree,
+        "field": e.field,
+        "start_year": e.start_year,
+        "end_year": e.end_year,
+    }
+
+
+def _preferences_doc(p: Preferences) -> dict[str, Any]:
+    money = p.salary_expectation
+    return {
+        "remote": p.remote,
+        "locations": list(p.locations),
+        "salary_expectation": {"amount": money.amount, "currency": money.currency}
+        if money
+        else None,
+        "employment_types": [str(t) for t in p.employment_types],
+    }
+
+
+def part_doc(name: str, value: Any) -> Any:
+    """The stored form of one profile part (`domain.profile_patch.PARTS`, `years_experience`)."""
+    if name == "location":
+        return {"city": value.city, "country": value.country}
+    if name == "skills":
+        return [_skill_doc(s) for s in value]
+    if name == "experience":
+        return [_experience_doc(e) for e in value]
+    if name == "education":
+        return [_education_doc(e) for e in value]
+    if name == "links":
+        return [{"kind": lk.kind, "url": lk.url} for lk in value]
+    if name == "preferences":
+        return _preferences_doc(value)
+    if name == "attributes":
+        return dict(value)
+    if name == "years_experience":
+        return int(value)
+    return value  # name, email, phone, headline, summary
+
+
+def doc_from_new(new: NewCandidate, *, years_experience: int, now: datetime) -> dict[str, Any]:
+    """A profile document at version 1, without `_id` (the caller chooses it)."""
+    doc = {
+        name: part_doc(name, getattr(new, name))
+        for name in (
+            "name", "email", "phone", "headline", "summary", "location", "skills",
+            "experience", "education", "links", "preferences", "attributes",
+        )
+    }  # fmt: skip
+    at = bson_date(now)
+    doc.update(
+        years_experience=int(years_experience),
+        search_terms=search_terms(new.name, new.headline),
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    return doc
