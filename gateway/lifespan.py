@@ -21,6 +21,7 @@ from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
 from datasources.mongo.repositories import MongoCandidateRepository
+from datasources.mongo.writes import MongoCandidateWriter
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
 from datasources.postgres import reader as pg_reader
@@ -130,12 +131,14 @@ def _response_cache(
     return ResponseCache(schema, store, stats)
 
 
-def _writers(engine: AsyncEngine) -> dict[str, Any]:
-    """The write ports: each write is one transaction with its outbox events."""
+def _writers(engine: AsyncEngine, mongo: Any, db: Any) -> dict[str, Any]:
+    """The write ports: each write is one transaction with its outbox events (Postgres,
+    and a Mongo multi-document transaction for profiles)."""
     return {
         "company_writer": PgCompanyWriter(engine),
         "job_writer": PgJobWriter(engine),
         "application_writer": PgApplicationWriter(engine),
+        "candidate_writer": MongoCandidateWriter(mongo, db),
     }
 
 
@@ -223,7 +226,9 @@ def build_lifespan(
                 datasources, cache_redis, _cache_config(settings), app.state.cache_stats
             )
         datasources = replace(
-            datasources, **_writers(engine), invalidator=_invalidator(settings, cache_redis)
+            datasources,
+            **_writers(engine, mongo, db),
+            invalidator=_invalidator(settings, cache_redis),
         )
         app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
