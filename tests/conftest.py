@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,13 @@ from tests.stores import StoreUrls, session_stores, unique_name, with_database
 
 
 @pytest.fixture(scope="session")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreUrls]:
-    with session_stores(tmp_path_factory.mktemp("stores")) as urls:
+def stores() -> Iterator[StoreUrls]:
+    # Not under pytest's basetemp: another pytest run on the machine prunes all but its
+    # three newest basetemps, and with them a running embedded server's data directory.
+    with (
+        tempfile.TemporaryDirectory(prefix="hiregraph-test-stores-") as data,
+        session_stores(Path(data)) as urls,
+    ):
         yield urls
 
 
