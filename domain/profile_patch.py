@@ -188,7 +188,7 @@ def _normalized(name: str, value: Any) -> Any:
 
 def _check_scalars(values: Mapping[str, Any], errors: rules.Errors) -> None:
     for name, value in values.items():
-        path = (*INPUT, rules.camel(name))
+        path = (*INPUT, "set", rules.camel(name))  # they come in `input.set`
         if name not in PROFILE_SCALARS:
             errors.append(FieldError(path, "is not a profile field"))
         elif name == "name":

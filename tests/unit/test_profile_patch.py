@@ -197,10 +197,10 @@ def test_patch_field_checks() -> None:
     with pytest.raises(ValidationFailed) as exc:
         validate_patch(patch)
     assert set(errors_of(exc)) == {
-        ("input", "name"),
-        ("input", "email"),
-        ("input", "headline"),
-        ("input", "version"),
+        ("input", "set", "name"),
+        ("input", "set", "email"),
+        ("input", "set", "headline"),
+        ("input", "set", "version"),
         ("input", "skillsRemove", "0"),
         ("input", "skillsRemove", "1"),
         ("input", "experience", "0", "end"),
