@@ -23,6 +23,7 @@ Open connections are kept in a `ConnectionRegistry` (`app.state.ws_connections`)
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import weakref
 from collections import Counter
@@ -31,6 +32,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+import uvicorn
 from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -98,6 +100,15 @@ async def close_all_connections() -> None:
     """Close every registry's connections in this process with 1001 (server shutdown)."""
     for registry in list(_REGISTRIES):
         await registry.close_all()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, closing GraphQL WebSockets with 1001 (operations completed) before its
+    own shutdown, which would drop them with 1012 before the app's lifespan ends."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await close_all_connections()
+        await super().shutdown(sockets)
 
 
 class TextFrames(ASGIWebSocketAdapter):
