@@ -5,13 +5,14 @@ shutdown and the slow-consumer close."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.viewer import Role
 from gateway.settings import LimitSettings
-from tests.e2e.conftest import Seeded
+from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
 from tests.e2e.ws_server import (
     closed_with,
     connect,
@@ -251,3 +252,20 @@ async def test_a_slow_consumer_is_closed_with_4429(seeded: Seeded) -> None:
                             "payload": {"query": "subscription { overflow }"}})  # fmt: skip
             assert (await receive(ws))["payload"]["data"] == {"overflow": 1}
             assert await closed_with(ws) == (4429, "slow consumer")
+
+
+async def test_the_served_process_closes_websockets_with_1001_on_sigterm(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """`hiregraph serve` (a real process, SIGTERM): not uvicorn's own 1012."""
+    proc, base = await asyncio.to_thread(start_gateway, seeded.env(), tmp_path)
+    try:
+        url = base.replace("http://", "ws://") + "/graphql"
+        async with await connect(url, TRANSPORT) as transport, await connect(url, LEGACY) as legacy:
+            await init(transport)
+            await init(legacy)
+            proc.terminate()
+            assert (await closed_with(transport))[0] == 1001
+            assert (await closed_with(legacy))[0] == 1001
+    finally:
+        assert await asyncio.to_thread(stop_gateway, proc) == 0
