@@ -81,3 +81,7 @@ class AlreadyApplied(Conflict):
     def __init__(self, message: str, application_id: int | None = None) -> None:
         super().__init__(message)
         self.application_id = application_id
+
+
+class SubscriptionOverflow(HireGraphError):
+    code = "SLOW_CONSUMER"

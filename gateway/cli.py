@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from fastapi import FastAPI
@@ -113,7 +114,6 @@ def serve(
     seed_on_first_start: Annotated[bool, typer.Option(help="Seed `small` if empty.")] = True,
 ) -> None:
     """Serve GraphQL over HTTP and WebSocket. Unset store URLs start embedded servers."""
-    import uvicorn
 
     from gateway import provision
 
@@ -138,15 +138,7 @@ def serve(
         # ours turns that into a clean exit so the embedded stores above stop in order.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _exit_cleanly)
-        uvicorn.run(
-            "gateway.cli:worker_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            timeout_graceful_shutdown=10,
-        )
+        _run_server(host, port, workers)
 
 
 @cli.command()
@@ -182,6 +174,23 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
     raise SystemExit(0)
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    """uvicorn; one worker runs as a `GracefulServer` (WebSockets closed with 1001 first)."""
+    import uvicorn
+
+    from gateway.websocket import GracefulServer
+
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port,
+                               "log_level": "info", "timeout_graceful_shutdown": 10}  # fmt: skip
+    if workers > 1:
+        uvicorn.run("gateway.cli:worker_app", workers=workers, **options)
+        return
+    server = GracefulServer(uvicorn.Config("gateway.cli:worker_app", **options))
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE
 
 
 def worker_app() -> FastAPI:

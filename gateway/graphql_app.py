@@ -26,11 +26,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-)
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from domain.errors import HireGraphError, LimitExceeded
@@ -39,39 +35,17 @@ from gateway.guard import Admission, Refused, RequestGuard
 from gateway.idempotency import idempotent
 from gateway.limits import error_body, error_status, execution_timeout
 from gateway.response_cache import ResponseCache
+from gateway.websocket import VIEWER, TextFrames
+from gateway.websocket_protocols import GuardedGraphQLWS, GuardedTransportWS
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
 
-VIEWER = "hiregraph.viewer"  # the guard's viewer, in the ASGI scope's state
-
-
-class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with every operation checked by the request guard first:
-    the same limits, cost budget, rate limit, trusted documents and introspection rule
-    as over HTTP, for the viewer who opened the connection."""
-
-    async def run_operation(self, operation: Operation[Context, None]) -> None:
-        request = self.context.request
-        guard: RequestGuard = request.scope["app"].state.guard
-        op = {"query": operation.query, "operationName": operation.operation_name,
-              "variables": operation.variables}  # fmt: skip
-        client = request.scope.get("client")
-        try:
-            await guard.check_operation(
-                op, "WS", self.context.viewer, client[0] if client else None
-            )
-        except Refused as refusal:
-            error = refusal.error
-            extensions = {"code": error.code, **getattr(error, "extensions", {})}
-            await operation.send_initial_errors(
-                [GraphQLError(error.message, extensions=extensions)]
-            )
-            return
-        await super().run_operation(operation)
-
 
 class GraphQLApp(GraphQL[Context, None]):
+    # Both WebSocket protocols, each guarded like HTTP (see gateway.websocket).
     graphql_transport_ws_handler_class = GuardedTransportWS
+    graphql_ws_handler_class = GuardedGraphQLWS
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
@@ -83,9 +57,8 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
-            # Only graphql-transport-ws: the legacy graphql-ws protocol would be a second
-            # path for operations to run without the guard.
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            max_subscriptions_per_connection=None,  # the sessions apply the settings' limit
         )
         self.compiled = compiled
 

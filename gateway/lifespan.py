@@ -40,6 +40,7 @@ from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
+from gateway.websocket import ConnectionRegistry
 
 
 def _require(settings: Settings, store: str) -> str:
@@ -243,10 +244,13 @@ def build_lifespan(
             settings, graphql_schema, cache_redis, app.state.cache_stats
         )
         app.state.idempotency = _idempotency(settings, engine)
+        connections = ConnectionRegistry(settings.websocket.max_connections_per_viewer)
+        app.state.ws_connections = connections
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            await connections.close_all()  # 1001 to every open WebSocket, before the stores
             await limits.aclose()
             await cache_redis.aclose()
             await pool.close()

@@ -297,6 +297,16 @@ class BrokerSettings(BaseModel):
     shutdown_timeout_seconds: float = Field(10.0, gt=0)
 
 
+class WebSocketSettings(BaseModel):
+    """GraphQL over WebSocket (graphql-transport-ws and the legacy graphql-ws)."""
+
+    max_connections_per_viewer: int = Field(10, ge=1, le=10_000)  # per process
+    max_subscriptions_per_connection: int = Field(20, ge=1, le=1_000)  # in-flight operations
+    keepalive_seconds: float = Field(15.0, gt=0)  # server ping (transport-ws) / ka (graphql-ws)
+    idle_timeout_seconds: float = Field(300.0, gt=0)  # no operation, no client message
+    connection_init_timeout_seconds: float = Field(10.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -339,6 +349,7 @@ class Settings(BaseSettings):
     response_cache: ResponseCacheSettings = ResponseCacheSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
     broker: BrokerSettings = BrokerSettings()
+    websocket: WebSocketSettings = WebSocketSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
