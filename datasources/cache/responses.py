@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,14 +30,24 @@ from redis.exceptions import RedisError
 from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
 
+# ARGV[2]: the entry's first line (its ETag) as this process already holds it, or ''.
+# When the stored entry starts with it, the reply says so instead of carrying the body.
 _LOOKUP = """
 local versions = {}
 for i, key in ipairs(KEYS) do versions[i] = redis.call('GET', key) or '0' end
 local key = ARGV[1] .. ':' .. table.concat(versions, '.')
 local value = redis.call('GET', key)
 if not value then return {key} end
-return {key, value, redis.call('TTL', key)}
+local ttl = redis.call('TTL', key)
+local held = ARGV[2]
+if held ~= '' and string.sub(value, 1, #held + 1) == held .. '\\n' then
+    return {key, '', ttl}
+end
+return {key, value, ttl}
 """
+
+_HELD_ENTRIES = 256  # responses this process keeps to skip their transfer (LRU)...
+_HELD_BYTES = 128 * 1024  # ...each at most this big: at most 32 MiB per process
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,10 @@ class RedisResponseStore:
     ) -> None:
         self.redis, self.keys, self.stats = redis, keys, stats
         self.timeout = timeout
+        # The last entry seen per stem. Redis stays the authority: a copy is only used
+        # when the lookup script has just found the same entry (same ETag, so the same
+        # bytes) at the key of the current versions; it only saves the body's transfer.
+        self._copies: OrderedDict[str, bytes] = OrderedDict()
         self._script = redis.register_script(_LOOKUP)
         self._cooldown = Cooldown(
             "response cache", "bypassing the cache", stats, retry_seconds, clock, failures_to_trip
@@ -69,14 +84,32 @@ class RedisResponseStore:
     def available(self) -> bool:
         return self._cooldown.available
 
+    def _held(self, stem: str) -> bytes | None:
+        entry = self._copies.get(stem)
+        if entry is not None:
+            self._copies.move_to_end(stem)
+        return entry
+
+    def _hold(self, stem: str, value: bytes) -> None:
+        if len(value) > _HELD_BYTES:
+            self._copies.pop(stem, None)
+            return
+        self._copies[stem] = value
+        self._copies.move_to_end(stem)
+        if len(self._copies) > _HELD_ENTRIES:
+            self._copies.popitem(last=False)
+
     async def lookup(self, stem: str, types: Sequence[str]) -> Lookup | None:
         """The entry for `stem` at the types' current versions; None: Redis unavailable."""
         if not self.available:
             return None
         try:
+            held = self._held(stem)
+            etag = b"" if held is None else held.partition(b"\n")[0]
             async with asyncio.timeout(self.timeout):
                 reply = await self._script(
-                    keys=[self.keys.version(t) for t in types], args=[self.keys.response(stem)]
+                    keys=[self.keys.version(t) for t in types],
+                    args=[self.keys.response(stem), etag],
                 )
             self._cooldown.succeeded()
         except (RedisError, OSError, TimeoutError) as error:
@@ -85,7 +118,11 @@ class RedisResponseStore:
         key = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         if len(reply) < 3:
             return Lookup(key, None, 0)
-        return Lookup(key, bytes(reply[1]), int(reply[2]))
+        if reply[1] == b"" and held is not None:
+            return Lookup(key, held, int(reply[2]))
+        value = bytes(reply[1])
+        self._hold(stem, value)
+        return Lookup(key, value, int(reply[2]))
 
     async def store(self, key: str, value: bytes, ttl: int) -> None:
         if not self.available:
