@@ -81,3 +81,10 @@ class AlreadyApplied(Conflict):
     def __init__(self, message: str, application_id: int | None = None) -> None:
         super().__init__(message)
         self.application_id = application_id
+
+
+class SubscriptionOverflow(HireGraphError):
+    """A subscriber fell behind: its bounded event queue filled up, so the subscription
+    ended rather than buffering without limit."""
+
+    code = "SLOW_CONSUMER"

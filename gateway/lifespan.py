@@ -40,6 +40,7 @@ from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
+from gateway.subscriptions import start_event_hub
 
 
 def _require(settings: Settings, store: str) -> str:
@@ -243,10 +244,12 @@ def build_lifespan(
             settings, graphql_schema, cache_redis, app.state.cache_stats
         )
         app.state.idempotency = _idempotency(settings, engine)
+        app.state.event_hub, stop_hub = await start_event_hub(settings, _require(settings, "redis"))
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            await stop_hub()
             await limits.aclose()
             await cache_redis.aclose()
             await pool.close()

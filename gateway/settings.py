@@ -297,6 +297,17 @@ class BrokerSettings(BaseModel):
     shutdown_timeout_seconds: float = Field(10.0, gt=0)
 
 
+class SubscriptionSettings(BaseModel):
+    """GraphQL subscriptions (datasources.events.fanout). Env: HIREGRAPH_SUBSCRIPTIONS__<NAME>.
+    The gateway reads every event from HIREGRAPH_BROKER_URL (the worker's broker)."""
+
+    enabled: bool = True
+    # Events queued per subscription before it fails with SLOW_CONSUMER.
+    queue_size: int = Field(100, ge=1, le=100_000)
+    # `after` replay: how far back (stream entries) the event to resume after is looked for.
+    replay_max_scan: int = Field(10_000, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -339,6 +350,7 @@ class Settings(BaseSettings):
     response_cache: ResponseCacheSettings = ResponseCacheSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
     broker: BrokerSettings = BrokerSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:
