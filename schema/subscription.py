@@ -10,15 +10,17 @@ that event in the retention window, then goes live; an event seen in both is sen
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 
 from datasources.events.fanout import EventHub, EventTest, HubSubscription
 from domain import events as ev
 from domain import policy
-from domain.errors import InvalidInput, UpstreamUnavailable
+from domain.errors import HireGraphError, InvalidInput, UpstreamUnavailable
 from domain.events import DomainEvent
 from domain.job_match import job_matches
 from resolvers.context import Context
@@ -68,17 +70,30 @@ async def _events(
 async def _stream(
     info: Info, types: Collection[str], wants: EventTest, after: str | None, load: Load[T]
 ) -> AsyncGenerator[tuple[DomainEvent, T], None]:
-    """Each wanted event with its entity, as this viewer may see it (else skipped)."""
-    hub = _hub(info)
-    ctx: Context = info.context
-    with_wants = wants_of(info)
-    async with hub.open(types, wants) as sub:
-        async for event in _events(hub, sub, after):
-            ctx.loaders = Loaders(ctx.datasources, ctx.viewer)  # fresh per event
-            record = await load(ctx, event)
-            if record is not None:
-                await expand(ctx, [record], with_wants)
-                yield event, record
+    """Each wanted event with its entity, as this viewer may see it (else skipped).
+    A domain error ends the subscription as a GraphQL error carrying its code (the
+    per-operation error mapping does not see errors raised mid-stream)."""
+    with coded():
+        hub = _hub(info)
+        ctx: Context = info.context
+        with_wants = wants_of(info)
+        async with hub.open(types, wants) as sub:
+            async for event in _events(hub, sub, after):
+                ctx.loaders = Loaders(ctx.datasources, ctx.viewer)  # fresh per event
+                record = await load(ctx, event)
+                if record is not None:
+                    await expand(ctx, [record], with_wants)
+                    yield event, record
+
+
+@contextmanager
+def coded() -> Iterator[None]:
+    """A domain error as a GraphQL error carrying its code: the per-operation error
+    mapping (schema.errors) does not see what a subscription raises mid-stream."""
+    try:
+        yield
+    except HireGraphError as e:
+        raise GraphQLError(e.message, extensions={"code": e.code}, original_error=e) from e
 
 
 async def _job(ctx: Context, e: DomainEvent) -> JobType | None:
@@ -103,6 +118,14 @@ def _exactly_one(**given: Any) -> tuple[str, Any]:
     return set_[0]
 
 
+def _status_test(field: str, value: Any) -> EventTest:
+    if field == "applicationId":
+        app_key = str(int_key(value, "Application"))
+        return lambda e: e.aggregate_id == app_key
+    who = from_global_id(value, "Candidate")
+    return lambda e: e.payload.get("candidate_id") == who
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -111,19 +134,23 @@ class Subscription:
     async def job_posted(
         self, info: Info, filter: JobFilter | None = None, after: str | None = None
     ) -> AsyncGenerator[JobType, None]:
-        scoped = policy.job_filter(info.context.viewer, convert.job_filter(filter))
+        with coded():
+            scoped = policy.job_filter(info.context.viewer, convert.job_filter(filter))
         if scoped is None:
             return
         types = (ev.JOB_POSTED, ev.JOB_PUBLISHED)
+        posted: set[int] = set()  # JobPosted of a draft read after its JobPublished: once
         async for _e, job in _stream(info, types, lambda _e: True, after, _job):
-            if job_matches(scoped, job.record):
+            if job.record.id not in posted and job_matches(scoped, job.record):
+                posted.add(job.record.id)
                 yield job
 
     @strawberry.subscription(description="Changes to one job (updated, published, closed).")
     async def job_updated(
         self, info: Info, id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[JobType, None]:
-        key = str(int_key(id, "Job"))
+        with coded():
+            key = str(int_key(id, "Job"))
         types = (ev.JOB_UPDATED, ev.JOB_PUBLISHED, ev.JOB_CLOSED)
         async for _e, job in _stream(info, types, lambda e: e.aggregate_id == key, after, _job):
             yield job
@@ -135,9 +162,10 @@ class Subscription:
         self, info: Info, job_id: strawberry.ID | None = None,
         company_id: strawberry.ID | None = None, after: str | None = None,
     ) -> AsyncGenerator[ApplicationType, None]:  # fmt: skip
-        field, value = _exactly_one(jobId=job_id, companyId=company_id)
-        key = "job_id" if field == "jobId" else "company_id"
-        want = int_key(value, "Job" if field == "jobId" else "Company")
+        with coded():
+            field, value = _exactly_one(jobId=job_id, companyId=company_id)
+            key = "job_id" if field == "jobId" else "company_id"
+            want = int_key(value, "Job" if field == "jobId" else "Company")
         types = (ev.APPLICATION_SUBMITTED,)
         test: EventTest = lambda e: e.payload.get(key) == want  # noqa: E731
         async for _e, app in _stream(info, types, test, after, _application):
@@ -150,13 +178,9 @@ class Subscription:
         self, info: Info, application_id: strawberry.ID | None = None,
         candidate_id: strawberry.ID | None = None, after: str | None = None,
     ) -> AsyncGenerator[ApplicationType, None]:  # fmt: skip
-        field, value = _exactly_one(applicationId=application_id, candidateId=candidate_id)
-        if field == "applicationId":
-            app_key = str(int_key(value, "Application"))
-            test: EventTest = lambda e: e.aggregate_id == app_key  # noqa: E731
-        else:
-            who = from_global_id(value, "Candidate")
-            test = lambda e: e.payload.get("candidate_id") == who  # noqa: E731
+        with coded():
+            field, value = _exactly_one(applicationId=application_id, candidateId=candidate_id)
+            test = _status_test(field, value)
         types = (ev.APPLICATION_STATUS_CHANGED,)
         async for _e, app in _stream(info, types, test, after, _application):
             yield app
@@ -165,7 +189,8 @@ class Subscription:
     async def candidate_profile_updated(
         self, info: Info, id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[CandidateType, None]:
-        key = from_global_id(id, "Candidate")
+        with coded():
+            key = from_global_id(id, "Candidate")
         types = (ev.CANDIDATE_PROFILE_UPDATED,)
         async for _e, c in _stream(info, types, lambda e: e.aggregate_id == key, after, _candidate):
             yield c
