@@ -44,7 +44,8 @@ async def events_after(
     newer: list[DomainEvent] = []
     end, scanned = "+", 0
     while scanned < max_scan:
-        page: list[Any] = list(await redis.xrevrange(stream, max=end, min="-", count=PAGE) or [])
+        count = min(PAGE, max_scan - scanned) + (end != "+")  # +1: `max` is inclusive
+        page: list[Any] = list(await redis.xrevrange(stream, max=end, min="-", count=count) or [])
         if end != "+":
             page = page[1:]  # `max` is inclusive: the first entry was the last page's end
         if not page:
