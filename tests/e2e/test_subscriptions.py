@@ -306,3 +306,14 @@ async def test_a_slow_consumer_fails_with_slow_consumer(cluster: Cluster, writes
         # Never all 20: at most what was delivered before the queue overflowed, and the
         # same job is posted once.
         assert len(messages) <= 3
+
+
+async def test_a_subscription_over_http_is_refused_and_never_cached(cluster: Cluster) -> None:
+    body = {"query": "subscription { jobPosted { id } }"}
+    async with httpx.AsyncClient(base_url=cluster.a, timeout=20) as http:
+        for _ in range(2):  # the same answer twice: nothing was cached or compiled
+            response = await http.post("/graphql", json=body)
+            assert response.status_code != 200 or "errors" in response.json(), response.text
+            assert "data" not in response.json() or not response.json()["data"], response.text
+            got = await http.get("/graphql", params=body)
+            assert got.status_code != 200 or "errors" in got.json(), got.text
