@@ -10,6 +10,7 @@ Streams; with RabbitMQ the hub appends each event it receives to that stream its
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -61,9 +62,16 @@ async def start_event_hub(settings: Settings, redis_url: str) -> tuple[EventHub 
         await hub.dispatch(event)
 
     broker.subscribe_broadcast(on_event)
-    if store is not None:
-        await store.connect()
-    await broker.start()
+    try:
+        if store is not None:
+            await store.connect()
+        await broker.start()
+    except Exception:  # queries and mutations do not need the broker: serve them anyway
+        log.exception("subscriptions are off: cannot reach the event broker")
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        await client.aclose()
+        return None, nothing
 
     async def stop() -> None:
         await broker.stop()
