@@ -23,6 +23,7 @@ import httpx
 import pytest
 import websockets
 from pymongo import AsyncMongoClient
+from redis import Redis as SyncRedis
 
 from datasources.events.broker import BrokerOptions, Names, create_event_broker
 from datasources.postgres.engine import asyncpg_dsn
@@ -84,6 +85,9 @@ def cluster(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     finally:
         for proc in (worker, a, b, c):
             stop_gateway(proc)
+        client = SyncRedis.from_url(seeded.redis_url)
+        client.delete(f"{namespace}.events")
+        client.close()
 
 
 class Client:
