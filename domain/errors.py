@@ -84,4 +84,7 @@ class AlreadyApplied(Conflict):
 
 
 class SubscriptionOverflow(HireGraphError):
+    """A subscriber fell behind: its bounded event queue filled up, so the subscription
+    ended rather than buffering without limit."""
+
     code = "SLOW_CONSUMER"

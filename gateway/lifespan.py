@@ -40,6 +40,7 @@ from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
+from gateway.subscriptions import start_event_hub
 from gateway.websocket import ConnectionRegistry
 
 
@@ -246,11 +247,13 @@ def build_lifespan(
         app.state.idempotency = _idempotency(settings, engine)
         connections = ConnectionRegistry(settings.websocket.max_connections_per_viewer)
         app.state.ws_connections = connections
+        app.state.event_hub, stop_hub = await start_event_hub(settings, _require(settings, "redis"))
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
             await connections.close_all()  # 1001 to every open WebSocket, before the stores
+            await stop_hub()
             await limits.aclose()
             await cache_redis.aclose()
             await pool.close()

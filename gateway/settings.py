@@ -307,6 +307,17 @@ class WebSocketSettings(BaseModel):
     connection_init_timeout_seconds: float = Field(10.0, gt=0)
 
 
+class SubscriptionSettings(BaseModel):
+    """GraphQL subscriptions (datasources.events.fanout). Env: HIREGRAPH_SUBSCRIPTIONS__<NAME>.
+    The gateway reads every event from HIREGRAPH_BROKER_URL (the worker's broker)."""
+
+    enabled: bool = True
+    # Events queued per subscription before it fails with SLOW_CONSUMER.
+    queue_size: int = Field(100, ge=1, le=100_000)
+    # `after` replay: how far back (stream entries) the event to resume after is looked for.
+    replay_max_scan: int = Field(10_000, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HIREGRAPH_",
@@ -350,6 +361,7 @@ class Settings(BaseSettings):
     idempotency: IdempotencySettings = IdempotencySettings()
     broker: BrokerSettings = BrokerSettings()
     websocket: WebSocketSettings = WebSocketSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

@@ -12,6 +12,7 @@ from schema.limits.static import StaticLimits
 from schema.mutation import Mutation
 from schema.operation import LIMITS, operation_extension
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.types.node import PrefetchedResolver
 
 
@@ -63,6 +64,7 @@ def build_schema(
     schema = HireGraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=PlannedExecutionContext if planned else None,
         extensions=[operation_extension(expose_round_trips=expose_round_trips, limits=limits)],
         config=StrawberryConfig(batching_config=batching),

@@ -24,7 +24,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from domain.events import DomainEvent
@@ -141,6 +141,17 @@ class EventBroker(Protocol):
     ) -> None:
         """Deliver events (all, or only `event_types`) to `handler` through the durable
         subscription named `consumer`. A handler that raises gets the event again."""
+        ...
+
+
+@runtime_checkable
+class BroadcastBroker(Protocol):
+    """A broker that can also deliver every event to this process alone (RabbitMQ and
+    Redis Streams; see datasources.events.fanout)."""
+
+    def subscribe_broadcast(self, handler: EventHandler) -> None:
+        """Every event to `handler` through a non-durable, per-process subscription that
+        starts at the live end: nothing is redelivered, nothing kept after a stop."""
         ...
 
 

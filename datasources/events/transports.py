@@ -56,6 +56,24 @@ def on_message(
     return handle
 
 
+def on_broadcast(handler: EventHandler) -> MessageHandler:
+    """The FastStream handler of a broadcast subscription: decode and call; a failure is
+    logged and the event dropped (a broadcast is never redelivered)."""
+
+    async def handle(body: dict[str, Any]) -> None:
+        try:
+            event = DomainEvent.from_message(body)
+        except (KeyError, TypeError, ValueError):
+            log.exception("broadcast: dropping a message that is not a domain event")
+            return
+        try:
+            await handler(event)
+        except Exception:
+            log.exception("broadcast: %s %s failed; dropped", event.type, event.event_id)
+
+    return handle
+
+
 class RabbitEvents:
     kind: BrokerKind = "rabbit"
 
@@ -111,6 +129,21 @@ class RabbitEvents:
             channel=Channel(prefetch_count=32),
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(handle)
+
+    def subscribe_broadcast(self, handler: EventHandler) -> None:
+        """Every event, to this process only: an exclusive, auto-delete queue bound to
+        `hiregraph.#` (gone with the connection; nothing is kept for a stopped gateway)."""
+        from faststream.rabbit import RabbitQueue
+
+        queue = RabbitQueue(
+            self.names.queue(f"broadcast.{self.options.instance}"),
+            durable=False,
+            exclusive=True,
+            auto_delete=True,
+            routing_key=self.names.key_filter(None, "#"),
+        )
+        handle = on_broadcast(handler)
+        self.broker.subscriber(queue, self.exchange, ack_policy=AckPolicy.ACK_FIRST)(handle)
 
 
 class RedisEvents:
@@ -181,6 +214,14 @@ class RedisEvents:
         for sub in (fresh, stale):
             handle = on_message(consumer, event_types, handler, self.options.retry_delay)
             self.broker.subscriber(stream=sub, ack_policy=AckPolicy.NACK_ON_ERROR)(handle)
+
+    def subscribe_broadcast(self, handler: EventHandler) -> None:
+        """Every event, to this process only: XREAD from `$` without a consumer group
+        (only entries added after the start; nothing is acknowledged or kept per reader)."""
+        from faststream.redis import StreamSub
+
+        sub = StreamSub(self.names.exchange, last_id="$", polling_interval=100, max_records=64)
+        self.broker.subscriber(stream=sub, ack_policy=AckPolicy.ACK_FIRST)(on_broadcast(handler))
 
 
 class NatsEvents:

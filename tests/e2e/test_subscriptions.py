@@ -1,0 +1,323 @@
+"""GraphQL subscriptions over graphql-transport-ws against real gateway processes.
+
+Three gateways (A, B, and C with a subscription queue of 2) and a `worker --no-consumers`
+relaying the outboxes to Redis Streams, all under a broker namespace of this module's
+own. Mutations go through A over HTTP; subscribers listen on A or B.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import websockets
+from pymongo import AsyncMongoClient
+from redis import Redis as SyncRedis
+
+from datasources.events.broker import BrokerOptions, Names, create_event_broker
+from datasources.postgres.engine import asyncpg_dsn
+from domain.events import JOB_POSTED, DomainEvent
+from domain.viewer import Role, Viewer
+from schema.ids import int_key, to_global_id
+from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from tests.e2e.real_writes import (
+    CREATE_COMPANY,
+    POST_JOB,
+    PUBLISH_JOB,
+    UPDATE_JOB,
+    _delete_created,
+    job_input,
+    recruiter,
+)
+from tests.e2e.test_authz import SECRET, token_for
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = Viewer(Role.ADMIN, user_id="subs-admin")
+JOB_FIELDS = "id title status company { id name }"
+APPLY = """mutation($input: ApplyToJobInput!) { applyToJob(input: $input) { __typename
+    ... on ApplicationPayload { application { id } } } }"""
+QUIET = 1.5  # seconds a subscriber must stay silent to count as "not received"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    a: str
+    b: str
+    c: str  # subscription queues of 2 events
+    namespace: str
+    redis_url: str
+
+
+@pytest.fixture(scope="module")
+def cluster(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    namespace = f"subs{uuid.uuid4().hex[:10]}"
+    env = seeded.env(
+        HIREGRAPH_AUTH__JWT_SECRET=SECRET,
+        HIREGRAPH_BROKER__NAMESPACE=namespace,
+        HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+    )
+    a, base_a = start_gateway(env, tmp_path_factory.mktemp("gw-a"))
+    b, base_b = start_gateway(env, tmp_path_factory.mktemp("gw-b"))
+    env_c = {**env, "HIREGRAPH_SUBSCRIPTIONS__QUEUE_SIZE": "2"}
+    c, base_c = start_gateway(env_c, tmp_path_factory.mktemp("gw-c"))
+    log_dir: Path = tmp_path_factory.mktemp("worker")
+    with (log_dir / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", "--no-consumers"],
+            env={**env, "HIREGRAPH_DATA_DIR": str(log_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield Cluster(base_a, base_b, base_c, namespace, seeded.redis_url)
+    finally:
+        for proc in (worker, a, b, c):
+            stop_gateway(proc)
+        client = SyncRedis.from_url(seeded.redis_url)
+        client.delete(f"{namespace}.events")
+        client.close()
+
+
+class Client:
+    """A graphql-transport-ws connection."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def subscribe(self, op_id: str, query: str, **variables: Any) -> None:
+        payload = {"query": query, "variables": variables}
+        await self.ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
+
+    async def next(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
+        return message
+
+    async def data(self) -> dict[str, Any]:
+        message = await self.next()
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+    async def silent(self, seconds: float = QUIET) -> None:
+        try:
+            got = await asyncio.wait_for(self.ws.recv(), seconds)
+        except TimeoutError:
+            return
+        pytest.fail(f"unexpected message {got}")
+
+
+@asynccontextmanager
+async def connect(base: str, viewer: Viewer | None = None) -> AsyncIterator[Client]:
+    url = base.replace("http://", "ws://") + "/graphql"
+    headers = {"authorization": f"Bearer {token_for(viewer)}"} if viewer else {}
+    async with websockets.connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers=headers,
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        yield Client(ws)
+
+
+@dataclass
+class Writes:
+    http: httpx.AsyncClient
+    companies: list[int]
+
+    async def mutate(self, query: str, viewer: Viewer = ADMIN, **variables: Any) -> Any:
+        headers = {"authorization": f"Bearer {token_for(viewer)}"}
+        body = {"query": query, "variables": variables}
+        response = await self.http.post("/graphql", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+        (result,) = response.json()["data"].values()
+        return result
+
+    async def company(self) -> str:
+        slug = f"subs-{uuid.uuid4().hex[:12]}"
+        given = {"slug": slug, "name": f"Subs {slug[5:]}", "industry": "Software"}
+        gid: str = (await self.mutate(CREATE_COMPANY, input=given))["company"]["id"]
+        self.companies.append(int_key(gid, "Company"))
+        return gid
+
+    async def job(self, company: str, *, publish: bool, **over: Any) -> str:
+        posted = await self.mutate(POST_JOB, input=job_input(company, publish=publish, **over))
+        assert posted["__typename"] == "JobPayload", posted
+        gid: str = posted["job"]["id"]
+        return gid
+
+
+@pytest.fixture
+async def writes(cluster: Cluster, seeded: Seeded) -> AsyncIterator[Writes]:
+    async with httpx.AsyncClient(base_url=cluster.a, timeout=20) as http:
+        w = Writes(http, [])
+        yield w
+    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+    try:
+        await _delete_created(db, w.companies)
+    finally:
+        await db.close()
+
+
+async def candidates(seeded: Seeded, client: AsyncMongoClient[dict[str, Any]]) -> list[str]:
+    docs = client[seeded.mongo_db]["candidates"].find({}, {"_id": 1}).sort("_id").limit(2)
+    return [str(d["_id"]) async for d in docs]
+
+
+POSTED = f"subscription($f: JobFilter) {{ jobPosted(filter: $f) {{ {JOB_FIELDS} }} }}"
+
+
+async def test_job_posted_crosses_instances_filtered_with_nested_fields(
+    cluster: Cluster, writes: Writes
+) -> None:
+    wanted, other = await writes.company(), await writes.company()
+    async with connect(cluster.b) as public:  # instance B; the writes go through A
+        await public.subscribe("1", POSTED, f={"companyIds": [wanted]})
+        await asyncio.sleep(0.5)  # the subscription is registered before the events
+        await writes.job(other, publish=True)  # filtered out: another company
+        draft = await writes.job(wanted, publish=False)  # a draft: PUBLIC never sees it
+        await public.silent()
+        await writes.mutate(PUBLISH_JOB, id=draft)  # now open: "posted" for the board
+        job = (await public.data())["jobPosted"]
+        assert job["id"] == draft
+        assert job["status"] == "OPEN"
+        assert job["company"]["id"] == wanted
+        assert job["company"]["name"].startswith("Subs ")
+        await public.silent()
+
+
+async def test_job_updated_then_replayed_after_a_reconnect(
+    cluster: Cluster, writes: Writes, seeded: Seeded
+) -> None:
+    company = await writes.company()
+    job = await writes.job(company, publish=True)
+    query = (
+        "subscription($id: ID!, $after: String) { jobUpdated(id: $id, after: $after) { id title } }"
+    )
+    async with connect(cluster.a) as sub:
+        await sub.subscribe("1", query, id=job)
+        await asyncio.sleep(0.5)
+        await writes.mutate(UPDATE_JOB, input={"id": job, "title": "First title"})
+        assert (await sub.data())["jobUpdated"] == {"id": job, "title": "First title"}
+    # Disconnected: two more updates are missed...
+    await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Second title"})
+    await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Third title"})
+    first = await _event_ids(seeded, "Job", int_key(job, "Job"), "JobUpdated")
+    await asyncio.sleep(1.0)  # relayed to the stream
+    async with connect(cluster.b) as sub:  # ...and replayed after the first one, on B
+        await sub.subscribe("1", query, id=job, after=first[0])
+        titles = [(await sub.data())["jobUpdated"]["title"] for _ in range(2)]
+        # Fresh loaders per event: each replayed event reads the job as it is now.
+        assert titles == ["Third title", "Third title"]
+        await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Live title"})
+        assert (await sub.data())["jobUpdated"]["title"] == "Live title"
+
+
+async def _event_ids(seeded: Seeded, kind: str, key: int, event_type: str) -> list[str]:
+    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+    try:
+        rows = await db.fetch(
+            "SELECT event_id FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2"
+            " AND event_type = $3 ORDER BY id",
+            kind, str(key), event_type,
+        )  # fmt: skip
+    finally:
+        await db.close()
+    return [str(r["event_id"]) for r in rows]
+
+
+SUBMITTED = """subscription($c: ID) { applicationSubmitted(companyId: $c) {
+    id status job { id title } candidate { id } } }"""
+
+
+async def test_application_submitted_only_to_viewers_who_may_see_it(
+    cluster: Cluster,
+    writes: Writes,
+    seeded: Seeded,
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    mine, theirs = await writes.company(), await writes.company()
+    job = await writes.job(mine, publish=True)
+    own = recruiter(int_key(mine, "Company"), "subs-rec-a")
+    other = recruiter(int_key(theirs, "Company"), "subs-rec-b")
+    who = (await candidates(seeded, mongo_client))[0]
+    async with (
+        connect(cluster.a, own) as allowed,
+        connect(cluster.b, other) as refused,
+        connect(cluster.a) as public,
+    ):
+        for client in (allowed, refused, public):
+            await client.subscribe("1", SUBMITTED, c=mine)
+        await asyncio.sleep(0.5)
+        applicant = Viewer(Role.CANDIDATE, user_id=f"subs-{who}", candidate_id=who)
+        given = {"jobId": job, "candidateId": to_global_id("Candidate", who), "source": "x"}
+        applied = await writes.mutate(APPLY, applicant, input=given)
+        assert applied["__typename"] == "ApplicationPayload", applied
+        got = (await allowed.data())["applicationSubmitted"]
+        assert got["id"] == applied["application"]["id"]
+        assert got["job"]["id"] == job
+        assert got["candidate"]["id"] == to_global_id("Candidate", who)
+        await refused.silent()
+        await public.silent(0.2)
+
+
+async def test_exactly_one_argument_is_required(cluster: Cluster) -> None:
+    query = "subscription { applicationSubmitted { id } }"
+    async with connect(cluster.a, ADMIN) as sub:
+        await sub.subscribe("1", query)
+        message = await sub.next()
+        assert message["type"] == "next"
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_slow_consumer_fails_with_slow_consumer(cluster: Cluster, writes: Writes) -> None:
+    company = await writes.company()
+    job = await writes.job(company, publish=True)
+    async with connect(cluster.c) as slow:  # C: at most 2 events queued per subscription
+        await slow.subscribe("1", "subscription { jobPosted { id } }")
+        await asyncio.sleep(0.5)
+        broker = create_event_broker(
+            cluster.redis_url, BrokerOptions(names=Names(cluster.namespace))
+        )
+        await broker.start()
+        try:  # a burst, all in the stream before the gateway's next read
+            key = str(int_key(job, "Job"))
+            for _ in range(20):
+                await broker.publish(DomainEvent(JOB_POSTED, key, {}))
+        finally:
+            await broker.stop()
+        messages = [await slow.next()]
+        while messages[-1]["type"] == "next":
+            messages.append(await slow.next())
+        assert messages[-1] == {"id": "1", "type": "complete"}, messages
+        errors = [m["payload"]["errors"] for m in messages[:-1] if m["payload"].get("errors")]
+        assert len(errors) == 1, messages
+        assert [e["extensions"]["code"] for e in errors[0]] == ["SLOW_CONSUMER"]
+        # Never all 20: at most what was delivered before the queue overflowed, and the
+        # same job is posted once.
+        assert len(messages) <= 3
+
+
+async def test_a_subscription_over_http_is_refused_and_never_cached(cluster: Cluster) -> None:
+    body = {"query": "subscription { jobPosted { id } }"}
+    async with httpx.AsyncClient(base_url=cluster.a, timeout=20) as http:
+        for _ in range(2):  # the same answer twice: nothing was cached or compiled
+            response = await http.post("/graphql", json=body)
+            assert response.status_code != 200 or "errors" in response.json(), response.text
+            assert "data" not in response.json() or not response.json()["data"], response.text
+            got = await http.get("/graphql", params=body)
+            assert got.status_code != 200 or "errors" in got.json(), got.text
