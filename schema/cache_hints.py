@@ -95,6 +95,12 @@ HINTS: dict[str, TypeHint] = {
         "createCompany updateCompany postJob updateJob publishJob closeJob createCandidate "
         "updateCandidateProfile applyToJob advanceApplication",
     ),
+    # Subscriptions: a stream, never a cached response.
+    "Subscription": _hint(
+        _NEVER, None,
+        "jobPosted jobUpdated applicationSubmitted applicationStatusChanged "
+        "candidateProfileUpdated",
+    ),
     "CompanyPayload": _hint(_NEVER, None, "company"),
     "JobPayload": _hint(_NEVER, None, "job"),
     "CandidatePayload": _hint(_NEVER, None, "candidate"),
