@@ -42,7 +42,7 @@ from strawberry.types import ExecutionResult
 from domain.errors import HireGraphError, SubscriptionOverflow, Unauthenticated
 from domain.viewer import Viewer
 from gateway.guard import Refused, RequestGuard
-from gateway.settings import WebSocketSettings
+from gateway.settings_events import WebSocketSettings
 from resolvers.context import Context
 
 if TYPE_CHECKING:
