@@ -59,6 +59,12 @@ def raise_nofile(needed: int) -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -122,7 +128,7 @@ async def open_subscriber(url: str, sub: Subscriber) -> None:
         sub.ws, sub.acked = ws, True
         payload = {"query": SUBSCRIPTION, "variables": {"id": sub.job}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    except Exception as exc:  # noqa: BLE001  -- counted as not held, reported
+    except Exception as exc:  # counted as not held, and reported
         sub.errors.append(repr(exc))
 
 
@@ -187,6 +193,7 @@ async def run(args: argparse.Namespace, base: str, pid: int) -> dict[str, Any]:
             await mutate(http, job, f"warm {tag} {job[-6:]}")
         await asyncio.sleep(2.0)
         sent: list[tuple[str, str, float]] = []
+        cpu = (cpu_seconds(pid), time.process_time(), time.perf_counter())
         for m in range(args.mutations):
             job = jobs[m % len(jobs)]
             title = f"bench {tag} {m}"
@@ -194,12 +201,16 @@ async def run(args: argparse.Namespace, base: str, pid: int) -> dict[str, Any]:
             await asyncio.sleep(args.interval)
         await asyncio.sleep(args.drain)
         rss_end = rss_kib(pid)
+        wall = time.perf_counter() - cpu[2]
+        busy = {"gateway": round((cpu_seconds(pid) - cpu[0]) / wall, 3),
+                "client": round((time.process_time() - cpu[1]) / wall, 3)}  # fmt: skip
         for s in held:
             await s.ws.close()
         await asyncio.gather(*readers, return_exceptions=True)
         for job, title in originals.items():  # leave the data as it was
             await mutate(http, job, title)
-    return summarize(args, subs, sent, before, after, rss_end, connect_seconds)
+    result = summarize(args, subs, sent, before, after, rss_end, connect_seconds)
+    return {**result, "cpu_share_during_events": busy}
 
 
 def summarize(
@@ -207,19 +218,25 @@ def summarize(
     before: int, after: int, rss_end: int, connect_seconds: float,
 ) -> dict[str, Any]:  # fmt: skip
     latencies: list[float] = []
+    first_last: list[tuple[float, float]] = []  # per event: first and last arrival, ms
     expected = 0
     for job, title, done in sent:
-        for s in subs:
-            if s.job == job:
-                expected += 1
-                if title in s.received:
-                    latencies.append((s.received[title] - done) * 1000)
+        arrivals = [(s.received[title] - done) * 1000 for s in subs
+                    if s.job == job and title in s.received]  # fmt: skip
+        expected += sum(s.job == job for s in subs)
+        latencies.extend(arrivals)
+        if arrivals:
+            first_last.append((min(arrivals), max(arrivals)))
     latencies.sort()
     held = sum(s.acked for s in subs)
     errors = [e for s in subs for e in s.errors]
 
     def pct(p: float) -> float | None:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else None
+        return (
+            round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
+            if latencies
+            else None
+        )
 
     return {
         "subscribers": args.subscribers, "acked": held, "jobs": args.jobs,
@@ -229,6 +246,10 @@ def summarize(
         "delivered_fraction": round(len(latencies) / expected, 4) if expected else 0.0,
         "latency_ms": {"p50": pct(0.50), "p99": pct(0.99), "max": pct(1.0),
                        "mean": round(statistics.fmean(latencies), 1) if latencies else None},
+        "per_event_ms": {
+            "first_arrival_median": round(statistics.median(f for f, _ in first_last), 1),
+            "last_arrival_median": round(statistics.median(last for _, last in first_last), 1),
+        } if first_last else None,
         "rss_kib": {"before": before, "with_connections": after, "at_end": rss_end},
         "rss_kib_per_connection": round((after - before) / held, 1) if held else None,
         "errors": len(errors), "error_samples": errors[:5],
@@ -240,9 +261,17 @@ def report(result: dict[str, Any]) -> None:
     rows = [
         ("subscribers (acked / asked)", f"{result['acked']} / {result['subscribers']}"),
         ("connect time, s", result["connect_seconds"]),
-        ("events x subscribers delivered", f"{result['pairs_delivered']} / {result['pairs_expected']}"
+        ("events x subscribers delivered",
+         f"{result['pairs_delivered']} / {result['pairs_expected']}"
          f" ({result['delivered_fraction']:.2%})"),
         ("latency p50 / p99 / max, ms", f"{lat['p50']} / {lat['p99']} / {lat['max']}"),
+        ("per event: first / last arrival, median ms",
+         "-" if not result["per_event_ms"] else
+         f"{result['per_event_ms']['first_arrival_median']} / "
+         f"{result['per_event_ms']['last_arrival_median']}"),
+        ("CPU share while events ran: gateway / client",
+         f"{result['cpu_share_during_events']['gateway']} / "
+         f"{result['cpu_share_during_events']['client']}"),
         ("RSS before / with N, MiB", f"{result['rss_kib']['before'] / 1024:.1f} / "
          f"{result['rss_kib']['with_connections'] / 1024:.1f}"),
         ("RSS per connection, KiB", result["rss_kib_per_connection"]),
@@ -251,7 +280,7 @@ def report(result: dict[str, Any]) -> None:
     print(f"\nsubscriptions: 1 gateway worker, {result['jobs']} job(s), "
           f"{result['mutations']} updateJob every {result['interval_s']} s")  # fmt: skip
     for name, value in rows:
-        print(f"  {name:<32} {value}")
+        print(f"  {name:<44} {value}")
     if result["error_samples"]:
         print(f"  error samples: {result['error_samples']}")
     out = ROOT / "bench" / "results"
