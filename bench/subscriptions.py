@@ -202,7 +202,8 @@ async def run(args: argparse.Namespace, base: str, pid: int) -> dict[str, Any]:
         await asyncio.sleep(args.drain)
         rss_end = rss_kib(pid)
         wall = time.perf_counter() - cpu[2]
-        busy = {"gateway": round((cpu_seconds(pid) - cpu[0]) / wall, 3),
+        gateway_cpu = cpu_seconds(pid) - cpu[0]
+        busy = {"gateway": round(gateway_cpu / wall, 3),
                 "client": round((time.process_time() - cpu[1]) / wall, 3)}  # fmt: skip
         for s in held:
             await s.ws.close()
@@ -210,7 +211,9 @@ async def run(args: argparse.Namespace, base: str, pid: int) -> dict[str, Any]:
         for job, title in originals.items():  # leave the data as it was
             await mutate(http, job, title)
     result = summarize(args, subs, sent, before, after, rss_end, connect_seconds)
-    return {**result, "cpu_share_during_events": busy}
+    delivered = result["pairs_delivered"]
+    per = round(gateway_cpu * 1000 / delivered, 3) if delivered else None
+    return {**result, "cpu_share_during_events": busy, "gateway_cpu_ms_per_delivery": per}
 
 
 def summarize(
@@ -272,6 +275,7 @@ def report(result: dict[str, Any]) -> None:
         ("CPU share while events ran: gateway / client",
          f"{result['cpu_share_during_events']['gateway']} / "
          f"{result['cpu_share_during_events']['client']}"),
+        ("gateway CPU per delivered event, ms", result["gateway_cpu_ms_per_delivery"]),
         ("RSS before / with N, MiB", f"{result['rss_kib']['before'] / 1024:.1f} / "
          f"{result['rss_kib']['with_connections'] / 1024:.1f}"),
         ("RSS per connection, KiB", result["rss_kib_per_connection"]),
