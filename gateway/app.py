@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from gateway import health
+from gateway import health, metrics
 from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
 from gateway.limits import static_limits
@@ -62,4 +62,5 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
     app.router.routes.append(WebSocketRoute("/graphql", graphql))
     app.graphql = graphql
     app.include_router(health.router)
+    app.include_router(metrics.router)
     return app

@@ -72,6 +72,10 @@ async def test_cold_and_warm_responses_are_byte_identical(
     assert await post(http, NODES, viewer, ids=ids) == cold_nodes
     assert stats.hits > hits  # the warm responses did come from the cache
     assert stats.redis_errors == 0
+    scraped = await http.get("/metrics")
+    assert scraped.status_code == 200
+    assert f"hiregraph_cache_hits_total {float(stats.hits)}" in scraped.text
+    assert "hiregraph_cache_redis_errors_total 0.0" in scraped.text
 
 
 async def test_a_draft_cached_by_an_admin_stays_hidden_from_the_public(

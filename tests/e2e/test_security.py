@@ -587,6 +587,9 @@ async def test_the_gateway_answers_with_redis_down(
         assert len(first.json()["data"]["jobs"]["edges"]) == 5
         assert first.headers["ratelimit-remaining"] == "94"  # the board costs 6
         assert "Redis unavailable" in caplog.text
+        scraped = (await http.get("/metrics")).text  # the fall-throughs are counted
+        errors = next(x for x in scraped.splitlines() if x.startswith("hiregraph_cache_redis_e"))
+        assert float(errors.split()[-1]) >= 1, scraped
         for _ in range(15):  # 16 x 6 = 96 of 100: still limited, in process memory
             assert (await http.post("/graphql", json={"query": BOARD})).status_code == 200
         refused(await http.post("/graphql", json={"query": BOARD}), 429, "RATE_LIMITED")

@@ -1,0 +1,51 @@
+"""/metrics in the Prometheus text format.
+
+For now the cache's counters (`datasources.cache.keys.CacheStats`): entity, result and
+response-cache hits, misses, writes, and the Redis calls that failed or timed out (and
+fell through to the stores). Each app has its own registry, so building an app (a test
+builds many) registers nothing globally; the collector reads the live counters at
+scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from datasources.cache.keys import CacheStats
+
+router = APIRouter()
+
+_COUNTERS = (
+    ("hits", "Cache lookups answered from Redis (entities, results, responses)"),
+    ("misses", "Cache lookups that went to the stores"),
+    ("writes", "Entries written to the cache"),
+    ("redis_errors", "Cache calls to Redis that failed or timed out, or were skipped while "
+     "Redis was considered down; the request was answered from the stores"),
+)  # fmt: skip
+
+
+class CacheCollector(Collector):
+    def __init__(self, stats: CacheStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        for name, documentation in _COUNTERS:
+            family = CounterMetricFamily(f"hiregraph_cache_{name}", documentation)
+            family.add_metric([], getattr(self.stats, name))
+            yield family
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    registry: CollectorRegistry | None = getattr(request.app.state, "metrics", None)
+    if registry is None:
+        registry = CollectorRegistry(auto_describe=False)
+        stats: CacheStats = getattr(request.app.state, "cache_stats", CacheStats())
+        registry.register(CacheCollector(stats))
+        request.app.state.metrics = registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
