@@ -80,6 +80,20 @@ class DomainEvent:
         }
 
     @classmethod
+    def from_outbox(cls, record: Mapping[str, Any]) -> DomainEvent:
+        """From an outbox row (Postgres) or document (Mongo): the same field names; a
+        naive `occurred_at` (a BSON date read without tz_aware) is UTC."""
+        occurred: datetime = record["occurred_at"]
+        return cls(
+            type=record["event_type"],
+            aggregate_id=str(record["aggregate_id"]),
+            payload=record.get("payload") or {},
+            version=int(record.get("version", 1)),
+            event_id=str(record["event_id"]),
+            occurred_at=occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC),
+        )
+
+    @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> DomainEvent:
         return cls(
             type=message["type"],

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -46,6 +45,7 @@ from redis.exceptions import RedisError
 
 from datasources import roundtrips
 from datasources.cache.codec import RecordCodec, Uncacheable
+from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
 
 log = logging.getLogger("hiregraph.cache")
@@ -63,7 +63,8 @@ async def _mget(redis: Redis, *, keys: list[str]) -> list[bytes | None]:
 
 
 class RedisGate:
-    """Every cache call to Redis: bounded, counted, and skipped for a while after a failure.
+    """Every cache call to Redis: bounded, counted, and skipped for a while after
+    failures (the shared `Cooldown`); calls skipped meanwhile count as errors too.
 
     `run` returns None instead of raising; callers treat None as "Redis said nothing".
     """
@@ -78,19 +79,19 @@ class RedisGate:
         failures_to_trip: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.redis, self.stats = redis, stats
-        self.timeout, self.retry_seconds, self._clock = timeout, retry_seconds, clock
-        self._down_until = -math.inf
-        # A single timeout on a saturated event loop is not an outage: trip after this
-        # many failures in a row (each still bounded by `timeout`).
-        self.failures_to_trip, self._failures = failures_to_trip, 0
+        self.redis, self.stats, self.timeout = redis, stats, timeout
+        # A single timeout on a saturated event loop is not an outage: trip after
+        # `failures_to_trip` failures in a row (each still bounded by `timeout`).
+        self._cooldown = Cooldown(
+            "cache", "reading the stores", stats, retry_seconds, clock, failures_to_trip
+        )
 
     @property
     def available(self) -> bool:
-        return self._clock() >= self._down_until
+        return self._cooldown.available
 
     async def run(self, op: Callable[[Redis], Awaitable[T]]) -> T | None:
-        if not self.available:
+        if not self._cooldown.available:
             self.stats.redis_errors += 1
             return None
         roundtrips.count_redis()
@@ -98,20 +99,9 @@ class RedisGate:
             async with asyncio.timeout(self.timeout):
                 result = await op(self.redis)
         except (RedisError, OSError, TimeoutError) as error:
-            self.stats.redis_errors += 1
-            self._failures += 1
-            if self._failures < self.failures_to_trip:
-                return None
-            if self.available:  # log once per outage, not once per concurrent call
-                log.warning(
-                    "cache: Redis unavailable (%r); reading the stores for %.0fs",
-                    error,
-                    self.retry_seconds,
-                )
-            self._down_until = self._clock() + self.retry_seconds
-            self._failures = 0
+            self._cooldown.failed("call", error)
             return None
-        self._failures = 0
+        self._cooldown.succeeded()
         return result
 
 

@@ -37,12 +37,13 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from datasources.events.broker import EventPublisher
+from datasources.mongo.bootstrap import OUTBOX
+from datasources.mongo.outbox import LEASE, mark_published, record_failure
 from datasources.postgres.tables import outbox
 from domain.events import DomainEvent
 
 log = logging.getLogger("hiregraph.events.relay")
 
-MONGO_OUTBOX = "outbox"
 MAX_ERROR_CHARS = 1000
 Aggregate = tuple[str, str]
 
@@ -164,7 +165,7 @@ class PgOutboxRelay:
                 return BatchResult()
             blocked = _blocked(rows, await self._earlier_elsewhere(conn, rows))
             published, failure = await publish_in_order(
-                self.publisher, rows, _event_from_row, blocked
+                self.publisher, rows, DomainEvent.from_outbox, blocked
             )
             if published:
                 await conn.execute(
@@ -199,21 +200,6 @@ class PgOutboxRelay:
         return {(t, a): first for t, a, first in (await conn.execute(query)).all()}
 
 
-def _event_from_row(row: Any) -> DomainEvent:
-    return DomainEvent(
-        type=row["event_type"],
-        aggregate_id=str(row["aggregate_id"]),
-        payload=row["payload"],
-        version=int(row["version"]),
-        event_id=str(row["event_id"]),
-        occurred_at=_utc(row["occurred_at"]),
-    )
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class MongoOutboxRelay:
     """Relays the Mongo `outbox` collection, claiming documents with a lease."""
 
@@ -224,7 +210,8 @@ class MongoOutboxRelay:
         owner: str,
         options: RelayOptions | None = None,
     ) -> None:
-        self.outbox, self.publisher, self.owner = db[MONGO_OUTBOX], publisher, owner
+        self.db, self.outbox = db, db[OUTBOX]
+        self.publisher, self.owner = publisher, owner
         self.options = options or RelayOptions()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -236,22 +223,17 @@ class MongoOutboxRelay:
             return BatchResult()
         rows = [{**d, "id": d["_id"]} for d in docs]
         blocked = _blocked(rows, await self._earlier_elsewhere(rows))
-        published, failure = await publish_in_order(self.publisher, rows, _event_from_row, blocked)
-        if published:
-            await self.outbox.update_many(
-                {"_id": {"$in": published}},
-                {"$set": {"published_at": datetime.now(UTC)}, "$unset": _LEASE},
-            )
+        published, failure = await publish_in_order(
+            self.publisher, rows, DomainEvent.from_outbox, blocked
+        )
+        await mark_published(self.db, published)
         if failure is not None:
-            await self.outbox.update_one(
-                {"_id": failure[0]},
-                {"$inc": {"attempts": 1}, "$set": {"last_error": failure[1]}, "$unset": _LEASE},
-            )
+            await record_failure(self.db, failure[0], failure[1])
         done = {*published, *(failure[:1] if failure else ())}
         rest = [r["id"] for r in rows if r["id"] not in done]
         if rest:  # blocked, or after the failure: free them for the next batch
             await self.outbox.update_many(
-                {"_id": {"$in": rest}, "claimed_by": self.owner}, {"$unset": _LEASE}
+                {"_id": {"$in": rest}, "claimed_by": self.owner}, {"$unset": LEASE}
             )
         return BatchResult(len(rows), len(published), failure is not None)
 
@@ -289,6 +271,3 @@ class MongoOutboxRelay:
             key = (doc["aggregate_type"], doc["aggregate_id"])
             earlier[key] = min(earlier.get(key, doc["_id"]), doc["_id"])
         return earlier
-
-
-_LEASE = {"claimed_by": "", "claimed_until": ""}

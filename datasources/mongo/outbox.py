@@ -3,9 +3,11 @@
 A document per event, in the `outbox` collection of the candidates' database:
 `{_id: ObjectId, event_id, event_type, version, aggregate_type, aggregate_id,
 occurred_at, payload, published_at: null, attempts: 0, last_error: null}`.
-Writers call `insert_event` with their transaction's session; the relay reads
-`pending` (oldest `_id` first, index `ix_outbox_unpublished`) and calls
-`mark_published` once the broker has confirmed, or `record_failure`.
+Writers call `insert_event` with their transaction's session. The relay
+(`datasources.events.relay.MongoOutboxRelay`) leases documents (`claimed_by`,
+`claimed_until`), then calls `mark_published` once the broker has confirmed, or
+`record_failure`; both release the lease. `pending` lists what is still unpublished
+(oldest `_id` first, index `ix_outbox_unpublished`).
 
 `_id` order is insertion order within one process only (an ObjectId is a second, a
 per-process random value and a counter), so across gateway processes two events written
@@ -54,16 +56,7 @@ async def insert_event(db: Db, event: DomainEvent, session: AsyncClientSession) 
     return oid
 
 
-def event_from_doc(doc: dict[str, Any]) -> DomainEvent:
-    occurred: datetime = doc["occurred_at"]
-    return DomainEvent(
-        type=doc["event_type"],
-        aggregate_id=str(doc["aggregate_id"]),
-        payload=doc.get("payload") or {},
-        version=int(doc.get("version", 1)),
-        event_id=str(doc["event_id"]),
-        occurred_at=occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC),
-    )
+LEASE = {"claimed_by": "", "claimed_until": ""}  # a relay's claim on a document ($unset)
 
 
 async def pending(db: Db, limit: int) -> list[dict[str, Any]]:
@@ -74,18 +67,21 @@ async def pending(db: Db, limit: int) -> list[dict[str, Any]]:
 
 
 async def mark_published(db: Db, ids: Sequence[ObjectId], at: datetime | None = None) -> int:
-    """Set `published_at` on those of `ids` not yet published; returns how many."""
+    """Set `published_at` on those of `ids` not yet published, releasing their lease;
+    returns how many."""
     if not ids:
         return 0
     result = await db[OUTBOX].update_many(
         {"_id": {"$in": list(ids)}, "published_at": None},
-        {"$set": {"published_at": bson_date(at or datetime.now(UTC))}},
+        {"$set": {"published_at": bson_date(at or datetime.now(UTC))}, "$unset": LEASE},
     )
     return result.modified_count
 
 
 async def record_failure(db: Db, oid: ObjectId, error: str) -> None:
-    """Count a failed publish of one event and keep the last error (it stays pending)."""
+    """Count a failed publish of one event and keep the last error; it stays pending,
+    and its lease is released for the next attempt."""
     await db[OUTBOX].update_one(
-        {"_id": oid}, {"$inc": {"attempts": 1}, "$set": {"last_error": error[:1000]}}
+        {"_id": oid},
+        {"$inc": {"attempts": 1}, "$set": {"last_error": error[:1000]}, "$unset": LEASE},
     )

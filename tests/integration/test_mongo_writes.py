@@ -16,13 +16,13 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from datasources.mongo.bootstrap import CANDIDATES, OUTBOX
-from datasources.mongo.outbox import event_from_doc, mark_published, pending
+from datasources.mongo.outbox import mark_published, pending
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.mongo.writes import MongoCandidateWriter
 from domain.commands import Actor, NewCandidate, ProfilePatch, ValidationFailed
 from domain.enums import EmploymentType
 from domain.errors import Conflict, NotFound
-from domain.events import CANDIDATE_CREATED, CANDIDATE_PROFILE_UPDATED
+from domain.events import CANDIDATE_CREATED, CANDIDATE_PROFILE_UPDATED, DomainEvent
 from domain.records import Candidate, Education, Experience, Link, Location, Money, Preferences
 from domain.records import Skill as S
 from tests.stores import StoreUrls
@@ -95,7 +95,7 @@ async def test_create_writes_version_1_and_a_created_event(
                     "changed": ["name", "email", "headline", "location", "skills",
                                 "experience", "attributes"]},
     }  # fmt: skip
-    assert event_from_doc(event).to_message()["payload"]["candidate_id"] == created.id
+    assert DomainEvent.from_outbox(event).to_message()["payload"]["candidate_id"] == created.id
 
 
 async def test_duplicate_email_is_a_conflict_and_writes_no_event(
