@@ -9,12 +9,12 @@ floats, dates are timezone-aware UTC datetimes. `_id` and `created_at` come from
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
+from datasources.mongo.codec import search_terms
 from datasources.seed.companies import company_name
 from datasources.seed.geography import COUNTRIES, fill_digits
 from datasources.seed.plan import CandidateIds
@@ -24,7 +24,6 @@ from datasources.seed.scale import ANCHOR
 from datasources.seed.text import summary
 from datasources.seed.vocabulary import DISPLAY, FAMILIES, PRACTICES, Family, Role
 
-_WORD = re.compile(r"\w+")
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example")
 # (weight, lowest, highest) years of experience, and the seniority such a profile reads as
 _YEARS = ((8, 0, 1, "junior"), (30, 2, 4, "mid"), (30, 5, 8, "senior"),
@@ -32,11 +31,6 @@ _YEARS = ((8, 0, 1, "junior"), (30, 2, 4, "mid"), (30, 5, 8, "senior"),
 _YEARS_CUM = tuple(accumulate(y[0] for y in _YEARS))
 _HEADLINE_PREFIX = {"junior": "Junior", "mid": "", "senior": "Senior", "lead": "Lead",
                     "principal": "Staff"}  # fmt: skip
-
-
-def search_terms(*texts: str) -> list[str]:
-    """Sorted unique lower-cased word tokens: what the prefix search matches against."""
-    return sorted({t for text in texts for t in _WORD.findall(text.lower())})
 
 
 def _skill(rng: random.Random, name: str, years: float) -> dict[str, Any]:
