@@ -12,33 +12,17 @@ import pytest
 from strawberry import Schema
 
 from domain.enums import JobStatus
-from domain.viewer import Role, Viewer
+from domain.viewer import Viewer
 from resolvers.context import Context
 from schema import build_schema
-from schema.ids import to_global_id
 from tests import factories as f
+from tests.mutation_helpers import ERRORS, OTHER_RECRUITER, RECRUITER, gid, run
 from tests.writers import board
-
-RECRUITER = Viewer(Role.RECRUITER, user_id="r1", company_id=1)
-OTHER_RECRUITER = Viewer(Role.RECRUITER, user_id="r2", company_id=2)
-ERRORS = "... on UserError { __typename message code }"
 
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
     return build_schema()
-
-
-async def run(schema: Schema, ds: Any, viewer: Viewer, query: str, **variables: Any) -> Any:
-    result = await schema.execute(
-        query, variable_values=variables, context_value=Context(ds, viewer=viewer)
-    )
-    assert result.errors is None, result.errors
-    return result.data
-
-
-def gid(type_name: str, key: object) -> str:
-    return to_global_id(type_name, key)
 
 
 CREATE_COMPANY = f"""mutation($input: CreateCompanyInput!) {{ createCompany(input: $input) {{

@@ -12,7 +12,6 @@ from graphql import parse
 from strawberry import Schema
 
 from domain.errors import Conflict
-from domain.viewer import Role, Viewer
 from resolvers.context import Context
 from schema import build_schema
 from schema.cache_policy import CachePolicies
@@ -20,22 +19,13 @@ from schema.compiled import CompiledOperations
 from schema.ids import to_global_id
 from schema.limits.cost import MUTATION_COST, operation_cost
 from tests import factories as f
+from tests.mutation_helpers import RECRUITER, run
 from tests.writers import ME, board
-
-RECRUITER = Viewer(Role.RECRUITER, user_id="r1", company_id=1)
 
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
     return build_schema()
-
-
-async def run(schema: Schema, ds: Any, viewer: Viewer, query: str, **variables: Any) -> Any:
-    result = await schema.execute(
-        query, variable_values=variables, context_value=Context(ds, viewer=viewer)
-    )
-    assert result.errors is None, result.errors
-    return result.data
 
 
 async def test_a_job_updated_earlier_is_read_as_written(schema: Schema) -> None:

@@ -14,31 +14,16 @@ from domain.enums import ApplicationStatus
 from domain.viewer import Role, Viewer
 from resolvers.context import Context
 from schema import build_schema
-from schema.ids import to_global_id
 from tests import factories as f
+from tests.mutation_helpers import ERRORS, OTHER_RECRUITER, RECRUITER, gid, run
 from tests.writers import ME, OTHER, board
 
 CANDIDATE = Viewer(Role.CANDIDATE, user_id="u1", candidate_id=ME)
-RECRUITER = Viewer(Role.RECRUITER, user_id="r1", company_id=1)
-OTHER_RECRUITER = Viewer(Role.RECRUITER, user_id="r2", company_id=2)
-ERRORS = "... on UserError { __typename message code }"
 
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
     return build_schema()
-
-
-async def run(schema: Schema, ds: Any, viewer: Viewer, query: str, **variables: Any) -> Any:
-    result = await schema.execute(
-        query, variable_values=variables, context_value=Context(ds, viewer=viewer)
-    )
-    assert result.errors is None, result.errors
-    return result.data
-
-
-def gid(type_name: str, key: object) -> str:
-    return to_global_id(type_name, key)
 
 
 CREATE_CANDIDATE = f"""mutation($input: CreateCandidateInput!) {{ createCandidate(input: $input) {{
