@@ -216,6 +216,28 @@ class Session:
             return GraphQLError(error.message, extensions=extensions)
         return None
 
+    async def serve(
+        self,
+        connection: Any,
+        handle: Callable[[], Awaitable[None]],
+        ping: Callable[[], Awaitable[None]],
+        acknowledged: Callable[[], bool],
+        active: Callable[[], bool],
+        init_timeout: float | None,
+    ) -> None:
+        """Run a protocol handler's `handle` with its registry slot held and `watch`
+        running beside it; both are released however the connection ends."""
+        self.registry.opened(connection)
+        watch = asyncio.create_task(self.watch(ping, acknowledged, active, init_timeout))
+        try:
+            await handle()
+        finally:
+            self.closed = True
+            watch.cancel()
+            with suppress(BaseException):
+                await watch
+            self.registry.closed(connection, self.identity)
+
     async def watch(
         self,
         ping: Callable[[], Awaitable[None]],

@@ -51,24 +51,14 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         self.connection_init_wait_timeout = timedelta(seconds=seconds)
 
     async def handle(self) -> None:
-        session = self.session
-        session.registry.opened(self)
-        watch = asyncio.create_task(
-            session.watch(
-                lambda: self.send_message({"type": "ping"}),
-                lambda: self.connection_acknowledged,
-                lambda: bool(self.operations),
-                None,  # Strawberry's own connection_init timeout applies
-            )
+        await self.session.serve(
+            self,
+            super().handle,
+            lambda: self.send_message({"type": "ping"}),
+            lambda: self.connection_acknowledged,
+            lambda: bool(self.operations),
+            None,  # Strawberry's own connection_init timeout applies
         )
-        try:
-            await super().handle()
-        finally:
-            session.closed = True
-            watch.cancel()
-            with suppress(BaseException):
-                await watch
-            session.registry.closed(self, session.identity)
 
     async def go_away(self) -> None:
         for operation_id in list(self.operations):
@@ -137,24 +127,14 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
         self.session = Session(self.view, self.context, self.websocket.close)
 
     async def handle(self) -> None:
-        session = self.session
-        session.registry.opened(self)
-        watch = asyncio.create_task(
-            session.watch(
-                lambda: self.send_message({"type": "ka"}),
-                lambda: self.connection_acknowledged,
-                lambda: bool(self.tasks),
-                session.settings.connection_init_timeout_seconds,
-            )
+        await self.session.serve(
+            self,
+            super().handle,
+            lambda: self.send_message({"type": "ka"}),
+            lambda: self.connection_acknowledged,
+            lambda: bool(self.tasks),
+            self.session.settings.connection_init_timeout_seconds,
         )
-        try:
-            await super().handle()
-        finally:
-            session.closed = True
-            watch.cancel()
-            with suppress(BaseException):
-                await watch
-            session.registry.closed(self, session.identity)
 
     async def go_away(self) -> None:
         await self.cleanup()  # each cancelled operation sends its `complete`
