@@ -28,7 +28,8 @@ from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STORES = ("postgres", "mongo", "redis", "rabbitmq")
-APP_SERVICES = ("migrate", "gateway")
+GATEWAYS = ("gateway-1", "gateway-2")
+APP_SERVICES = ("migrate", *GATEWAYS, "worker")
 # env var -> (URL scheme, compose service it must point at, port)
 STORE_URLS = {
     "HIREGRAPH_POSTGRES_URL": ("postgresql+asyncpg", "postgres", 5432),
@@ -97,11 +98,11 @@ def test_compose_file_matches_the_compose_spec(
 
 
 def _unknown_service_key(c: Compose) -> None:
-    c["services"]["gateway"]["restart_policy"] = "always"
+    c["services"]["gateway-1"]["restart_policy"] = "always"
 
 
 def _unknown_condition(c: Compose) -> None:
-    c["services"]["gateway"]["depends_on"]["migrate"]["condition"] = "service_finished"
+    c["services"]["gateway-1"]["depends_on"]["migrate"]["condition"] = "service_finished"
 
 
 def _unknown_healthcheck_key(c: Compose) -> None:
@@ -113,7 +114,7 @@ def _unknown_top_level_key(c: Compose) -> None:
 
 
 def _ports_not_a_list(c: Compose) -> None:
-    c["services"]["gateway"]["ports"] = {"8000": 8000}
+    c["services"]["lb"]["ports"] = {"8000": 8080}
 
 
 @pytest.mark.parametrize(
@@ -147,8 +148,11 @@ def test_app_services_are_wired_to_every_store_in_prod(compose: Compose, service
 
 
 def test_store_credentials_match_the_stores(compose: Compose) -> None:
-    env = _environment(compose, "gateway")
-    assert env == _environment(compose, "migrate")
+    env = _environment(compose, "migrate")
+    assert _environment(compose, "worker") == env
+    for gateway in GATEWAYS:
+        # Only uvicorn's proxy trust differs: the gateways sit behind nginx.
+        assert _environment(compose, gateway) == {**env, "FORWARDED_ALLOW_IPS": "*"}
     pg, pg_env = urlsplit(env["HIREGRAPH_POSTGRES_URL"]), _environment(compose, "postgres")
     assert (pg.username, pg.password, pg.path) == (
         pg_env["POSTGRES_USER"],
@@ -168,7 +172,7 @@ def test_compose_environment_is_accepted_by_settings(
 ) -> None:
     for var in [v for v in os.environ if v.startswith("HIREGRAPH_")]:
         monkeypatch.delenv(var)
-    env = _environment(compose, "gateway")
+    env = _environment(compose, "gateway-1")
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     settings = Settings()
@@ -182,10 +186,11 @@ def test_start_order_waits_for_healthy_stores_and_finished_migrations(compose: C
     services = compose["services"]
     stores_healthy = dict.fromkeys(STORES, HEALTHY)
     assert services["migrate"]["depends_on"] == stores_healthy
-    assert services["gateway"]["depends_on"] == {
-        **stores_healthy,
-        "migrate": {"condition": "service_completed_successfully"},
-    }
+    for name in (*GATEWAYS, "worker"):
+        assert services[name]["depends_on"] == {
+            **stores_healthy,
+            "migrate": {"condition": "service_completed_successfully"},
+        }, name
     for name, service in services.items():
         for dep, how in service.get("depends_on", {}).items():
             if how == HEALTHY:
@@ -214,23 +219,25 @@ def test_stores_use_the_expected_images_and_named_volumes(compose: Compose) -> N
                 assert source in compose["volumes"], f"{name}: undeclared volume {source}"
 
 
-def test_only_the_gateway_is_published_beyond_loopback(compose: Compose) -> None:
+def test_only_the_load_balancer_is_published_beyond_loopback(compose: Compose) -> None:
     for name, service in compose["services"].items():
         ports = [str(port) for port in service.get("ports", [])]
-        if name == "gateway":
-            assert ports == ["8000:8000"]
+        if name == "lb":
+            assert ports == ["8000:8080"]
         else:
             assert all(port.startswith("127.0.0.1:") for port in ports), name
 
 
-def test_migrate_and_gateway_run_the_built_image(compose: Compose) -> None:
-    migrate, gateway = (compose["services"][name] for name in APP_SERVICES)
-    assert migrate["build"] == gateway["build"] == "."
-    assert migrate["image"] == gateway["image"]
+def test_app_services_run_the_built_image(compose: Compose) -> None:
+    migrate, *gateways, worker = (compose["services"][name] for name in APP_SERVICES)
+    for service in (migrate, *gateways, worker):
+        assert (service["build"], service["image"]) == (".", migrate["image"])
     assert migrate["command"] == ["migrate"]
     assert migrate["healthcheck"] == {"disable": True}  # a one-shot serves no /healthz
-    assert gateway["command"][0] == "serve"
-    assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
+    assert worker["command"] == ["worker"]
+    for gateway in gateways:
+        assert gateway["command"][0] == "serve"
+        assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
 
 
 # ---------------------------------------------------------------- Dockerfile
