@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 SYNC := $(UV) sync --frozen --extra embedded
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit lint format typecheck check schema bench-seed clean
+.PHONY: run test test-unit lint format typecheck check schema schema-release bench-seed clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -43,6 +43,11 @@ check: lint typecheck
 ## schema: regenerate schema.graphql (a test fails when it is stale)
 schema: .venv/.synced
 	$(UV) run --frozen hiregraph schema > schema.graphql
+
+## schema-release: at a release, make the current schema the released one (docs/api.md)
+schema-release: schema
+	cp schema.graphql docs/schema/released.graphql
+	sed -i 's/^declared:.*/declared: []/; /^  - type:/,$$d' docs/schema/breaking-changes.yaml
 
 ## bench-seed: time `seed --scale medium` into fresh embedded stores
 bench-seed: .venv/.synced
