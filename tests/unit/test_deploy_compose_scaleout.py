@@ -69,7 +69,8 @@ def test_nginx_passes_websockets_and_the_client_address(nginx: str) -> None:
     assert "proxy_http_version 1.1;" in nginx
     assert "proxy_set_header Upgrade $http_upgrade;" in nginx
     assert "proxy_set_header Connection $connection_upgrade;" in nginx
-    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in nginx
+    # Overwritten: the gateways trust "*", so an appended, client-chosen entry would win.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
     # The gateway decides when a request or a socket times out, never nginx.
     (read_timeout,) = re.findall(r"proxy_read_timeout (\w+);", nginx)
     assert _seconds(read_timeout) > WebSocketSettings().idle_timeout_seconds

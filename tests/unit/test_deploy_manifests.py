@@ -8,6 +8,7 @@ Kubernetes OpenAPI schemas that `kubernetes-validate` ships.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
 import re
 from collections.abc import Iterator
@@ -134,8 +135,16 @@ def test_every_setting_is_wired_or_documented_as_optional(rendered: list[Resourc
     # Settings ignores unknown variables, so a typo here would silently do nothing.
     assert sorted(keys - env) == [], "not a setting (typo, or a removed setting)"
     assert not OPTIONAL & keys
-    assert set(wired(rendered)) - keys == {"FORWARDED_ALLOW_IPS"}  # uvicorn's own
     assert env >= OPTIONAL
+    assert set(wired(rendered)) - keys == {"FORWARDED_ALLOW_IPS"}  # uvicorn's own
+
+
+def test_only_proxies_are_trusted_for_the_client_address(rendered: list[Resource]) -> None:
+    """uvicorn trusting "*" takes the leftmost X-Forwarded-For entry, which the client
+    writes when the ingress appends to the header: it could then dodge its rate limit."""
+    trusted = wired(rendered)["FORWARDED_ALLOW_IPS"].split(",")
+    networks = [ipaddress.ip_network(entry) for entry in trusted]
+    assert all(network.is_private for network in networks)
 
 
 def test_optional_settings_are_documented() -> None:
