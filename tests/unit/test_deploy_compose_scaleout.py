@@ -14,8 +14,8 @@ import yaml
 
 from gateway.settings import LimitSettings
 from gateway.settings_events import WebSocketSettings
+from tests.deploy import uvicorn_graceful_seconds
 from tests.unit.test_deploy_files import GATEWAYS
-from tests.unit.test_deploy_workloads import uvicorn_graceful_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = "deploy/nginx/nginx.conf"
@@ -36,8 +36,9 @@ def nginx() -> str:
 
 
 def _seconds(value: str) -> float:
-    number, unit = re.fullmatch(r"(\d+)(ms|s|m)?", value).groups()  # type: ignore[union-attr]
-    return int(number) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[unit]
+    match = re.fullmatch(r"(\d+)(ms|s|m)?", value)
+    assert match, f"not a duration: {value}"
+    return int(match[1]) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[match[2]]
 
 
 def test_two_identical_gateways(services: dict[str, Any]) -> None:

@@ -11,20 +11,16 @@ import copy
 import ipaddress
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
-from pydantic import BaseModel
 
 from gateway.settings import Settings
+from tests.deploy import K8S, KUSTOMIZATIONS, one, pod_specs, setting_env_vars, wired
 from tests.kustomize import Resource, build
 
-ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy/k8s"
-KUSTOMIZATIONS = {"base": K8S / "base", "prod": K8S / "overlays/prod"}
 # The oldest Kubernetes minor these manifests target, and the newest schemas shipped.
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # Settings that are unset on purpose: setting them at all changes behaviour. Each is
@@ -42,19 +38,6 @@ SECRET_KEYS = {
     "HIREGRAPH_BROKER_URL",
     "HIREGRAPH_AUTH__JWT_SECRET",
 }
-COMMANDS = {"gateway": "serve", "worker": "worker", "migrate": "migrate"}
-
-
-def setting_env_vars(model: type[BaseModel] = Settings, prefix: str = "HIREGRAPH_") -> set[str]:
-    """Every environment variable Settings reads: the prefix, `__` between sections."""
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            names |= setting_env_vars(annotation, f"{prefix}{name.upper()}__")
-        else:
-            names.add(f"{prefix}{name.upper()}")
-    return names
 
 
 @pytest.fixture(scope="module", params=sorted(KUSTOMIZATIONS))
@@ -65,24 +48,6 @@ def rendered(request: pytest.FixtureRequest) -> list[Resource]:
 @pytest.fixture(scope="module")
 def prod() -> list[Resource]:
     return build(KUSTOMIZATIONS["prod"])
-
-
-def one(resources: list[Resource], kind: str, name: str) -> Resource:
-    (found,) = [r for r in resources if (r["kind"], r["metadata"]["name"]) == (kind, name)]
-    return found
-
-
-def pod_specs(resources: list[Resource]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for r in resources:
-        if r["kind"] in {"Deployment", "Job"}:
-            yield r["metadata"]["name"], r["spec"]["template"]["spec"]
-
-
-def wired(resources: list[Resource]) -> dict[str, str]:
-    config = one(resources, "ConfigMap", "hiregraph-config")["data"]
-    secret = one(resources, "Secret", "hiregraph-secrets")["stringData"]
-    assert not set(config) & set(secret), "a setting is in both the ConfigMap and the Secret"
-    return {**config, **secret}
 
 
 # ---------------------------------------------------------------- schemas

@@ -4,16 +4,22 @@ shutdown timing, security, and the references between resources."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.deploy import (
+    COMMANDS,
+    KUSTOMIZATIONS,
+    ROOT,
+    one,
+    pod_specs,
+    uvicorn_graceful_seconds,
+    wired,
+)
 from tests.kustomize import Resource, build
-from tests.unit.test_deploy_manifests import COMMANDS, KUSTOMIZATIONS, one, pod_specs, wired
 
-ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = "hiregraph-gateway"
 DEFAULT_PORTS = {"postgresql+asyncpg": 5432, "mongodb": 27017, "redis": 6379, "amqp": 5672}
 
@@ -31,13 +37,6 @@ def prod() -> list[Resource]:
 def container(resources: list[Resource], kind: str, name: str) -> dict[str, Any]:
     (only,) = one(resources, kind, name)["spec"]["template"]["spec"]["containers"]
     return only
-
-
-def uvicorn_graceful_seconds() -> int:
-    """`hiregraph serve`'s uvicorn timeout_graceful_shutdown, read from gateway/cli.py."""
-    source = (ROOT / "gateway/cli.py").read_text()
-    (seconds,) = re.findall(r'"timeout_graceful_shutdown":\s*(\d+)', source)
-    return int(seconds)
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:

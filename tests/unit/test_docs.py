@@ -11,7 +11,7 @@ from graphql import build_schema, parse, validate
 
 from domain.viewer import Role
 from schema import sdl
-from tests.unit.test_deploy_manifests import setting_env_vars
+from tests.deploy import setting_env_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").rglob("*.md"))
