@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -125,3 +126,20 @@ def gateway(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 async def http(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         yield client
+
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The `node` executable, with the pinned graphql-ws reference client of tests/node
+    installed from package-lock.json."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node/npm not installed: the graphql-ws reference client cannot run")
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=NODE_DIR, check=True, timeout=300,
+    )  # fmt: skip
+    return node
