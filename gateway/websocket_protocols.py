@@ -38,11 +38,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from gateway.websocket import GOING_AWAY, Session, limit_error, overflowed
+from gateway.websocket import GOING_AWAY, SLOW_CONSUMER, Session, limit_error, overflowed
 from resolvers.context import Context
 from schema.subscription import EventStamp
-
-SLOW_CONSUMER = (4429, "slow consumer")
 
 
 def stamped(result: ExecutionResult, stamp: EventStamp) -> ExecutionResult:
@@ -60,7 +58,7 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.session = Session(self.view, self.context, self.websocket.close)
+        self.session = Session(self.view, self.context, self.websocket)
         self.stamps: dict[str, EventStamp] = {}
         seconds = self.session.settings.connection_init_timeout_seconds
         self.connection_init_wait_timeout = timedelta(seconds=seconds)
@@ -149,7 +147,7 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.keep_alive = False  # the session's watch sends `ka`
-        self.session = Session(self.view, self.context, self.websocket.close)
+        self.session = Session(self.view, self.context, self.websocket)
 
     async def handle(self) -> None:
         await self.session.serve(
