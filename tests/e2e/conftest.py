@@ -82,11 +82,15 @@ async def seeded(
     await _admin(stores.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_gateway(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    env: dict[str, str], data_dir: Path, *args: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`hiregraph serve` (plus `args`) on a free port, once healthy: the process and URL."""
     port = free_port()
     log = (data_dir / "gateway.log").open("wb")
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), *args]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "gateway", *serve],
         env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
         stdout=log,
         stderr=subprocess.STDOUT,
