@@ -8,6 +8,8 @@ same scope (`EventHub.shared`): N subscribers of one scope cost one load of the 
 and of each nested edge per event, not N, and nothing loaded for one event serves the
 next. The entity is loaded through them, so the viewer's scope applies exactly as in
 queries: an event about something the viewer cannot see is skipped without a word.
+Subscriptions of one scope that also select the same fields share the loaded and
+expanded payload object itself (built once per event, then only read).
 `after` (an event id) first replays what followed that event in the retention window,
 then goes live; an event seen in both is sent once.
 
@@ -18,6 +20,8 @@ id a client passes as `after` when it reconnects.
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -33,6 +37,7 @@ from domain.events import DomainEvent
 from domain.job_match import job_matches
 from resolvers.context import Context
 from resolvers.loaders import Loaders
+from resolvers.wants import Wants
 from schema import args as convert
 from schema.expand import expand
 from schema.ids import from_global_id, int_key
@@ -117,14 +122,37 @@ async def _stream(
         hub = _hub(info)
         ctx: Context = info.context
         with_wants = wants_of(info)
+        selection = repr(with_wants)  # the same selection: the same loaded payload
         async with hub.open(types, wants) as sub:
             async for event in _events(hub, sub, after):
                 ctx.loaders = _loaders(hub, ctx, event)
-                record = await load(ctx, event)
+                record = await _payload(hub, ctx, event, load, with_wants, selection)
                 if record is not None:
-                    await expand(ctx, [record], with_wants)
                     _stamp(info, event)
                     yield event, record
+
+
+async def _loaded(ctx: Context, event: DomainEvent, load: Load[T], wants: Wants) -> T | None:
+    record = await load(ctx, event)
+    if record is not None:
+        await expand(ctx, [record], wants)
+    return record
+
+
+async def _payload(
+    hub: EventHub, ctx: Context, event: DomainEvent, load: Load[T], wants: Wants, selection: str
+) -> T | None:
+    """The event's entity loaded and expanded for `wants`, once per event for every
+    subscription of the viewer's scope with the same selection (they read it, never
+    change it), as a shielded task: one subscriber going away cancels nobody's load."""
+    memo = hub.shared(event.event_id)
+    key = (policy.scope_of(ctx.viewer), load, selection)
+    task = memo.get(key)
+    if not isinstance(task, asyncio.Task):
+        own = copy.copy(ctx)  # these loaders, whatever the connection's context gets next
+        task = memo[key] = asyncio.ensure_future(_loaded(own, event, load, wants))
+    record: T | None = await asyncio.shield(task)
+    return record
 
 
 @contextmanager
