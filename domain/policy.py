@@ -50,6 +50,13 @@ class CandidateAccess(Enum):
     NONE = "none"
 
 
+def scope_of(viewer: Viewer) -> Viewer:
+    """`viewer` reduced to what this module reads (role, company, candidate): viewers
+    with the same scope are allowed exactly the same rows and fields, so one load for
+    the scope may serve all of them (subscriptions share one per event)."""
+    return Viewer(viewer.role, company_id=viewer.company_id, candidate_id=viewer.candidate_id)
+
+
 def _recruiter_company(viewer: Viewer) -> int | None:
     """A recruiter's company; a recruiter without one is treated as seeing nothing extra."""
     return viewer.company_id if viewer.role is Role.RECRUITER else None

@@ -177,17 +177,20 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def _run_server(host: str, port: int, workers: int) -> None:
-    """uvicorn; one worker runs as a `GracefulServer` (WebSockets closed with 1001 first)."""
-    import uvicorn
+    """uvicorn, each worker a `GracefulServer` (WebSockets closed with 1001 first)."""
+    from uvicorn import Config
 
+    from gateway.serve_workers import run_graceful_workers
     from gateway.websocket import GracefulServer
 
     options: dict[str, Any] = {"factory": True, "host": host, "port": port,
                                "log_level": "info", "timeout_graceful_shutdown": 10}  # fmt: skip
     if workers > 1:
-        uvicorn.run("gateway.cli:worker_app", workers=workers, **options)
+        # A busy machine may take more than uvicorn's 5 s to start a worker.
+        options |= {"workers": workers, "timeout_worker_healthcheck": 60}
+        run_graceful_workers(Config("gateway.cli:worker_app", **options))
         return
-    server = GracefulServer(uvicorn.Config("gateway.cli:worker_app", **options))
+    server = GracefulServer(Config("gateway.cli:worker_app", **options))
     server.run()
     if not server.started:
         sys.exit(3)  # uvicorn's STARTUP_FAILURE

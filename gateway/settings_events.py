@@ -54,6 +54,9 @@ class WebSocketSettings(BaseModel):
     keepalive_seconds: float = Field(15.0, gt=0)  # server ping (transport-ws) / ka (graphql-ws)
     idle_timeout_seconds: float = Field(300.0, gt=0)  # no operation, no client message
     connection_init_timeout_seconds: float = Field(10.0, gt=0)
+    # A message the client does not take within this time (it stopped reading and its
+    # TCP window is full): the connection is dropped as a slow consumer (4429).
+    send_timeout_seconds: float = Field(10.0, gt=0)
 
 
 class SubscriptionSettings(BaseModel):

@@ -14,7 +14,11 @@ Both protocols share one `Session` per connection:
 - a keep-alive every `keepalive_seconds` (`ping` / `ka`), an idle close (4408) after
   `idle_timeout_seconds` with no operation and no client message, a connection_init
   timeout (4408), and a subscription that overflows its queue (`SubscriptionOverflow`)
-  closes the connection with 4429 "slow consumer".
+  closes the connection with 4429 "slow consumer";
+- a send that waits more than `send_timeout_seconds` (the client stopped reading, so its
+  TCP window and the server's write buffer are full) drops the connection as a slow
+  consumer too: its operations are cancelled at once (their queues freed), the 4429
+  close frame gets as long again to go out, then the handler ends either way.
 
 Open connections are kept in a `ConnectionRegistry` (`app.state.ws_connections`);
 `close_all` completes their operations and closes them with 1001 (server going away).
@@ -27,7 +31,7 @@ import socket
 import time
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
 VIEWER = "hiregraph.viewer"  # the guard's viewer, in the ASGI scope's state
 CREDENTIALS = ("authorization", "x-api-key")
 GOING_AWAY = 1001
+SLOW_CONSUMER = (4429, "slow consumer")
 Close = Callable[[int, str], Awaitable[None]]
 
 
@@ -66,6 +71,7 @@ class ConnectionRegistry:
         self.max_per_viewer = max_per_viewer
         self._open: set[Connection] = set()
         self._per_identity: Counter[str] = Counter()
+        self.dropped_slow = 0  # connections dropped because a send timed out
         _REGISTRIES.add(self)
 
     def __len__(self) -> int:
@@ -113,11 +119,22 @@ class GracefulServer(uvicorn.Server):
 
 class TextFrames(ASGIWebSocketAdapter):
     """Protocol messages as text frames: both protocols are JSON over text (the view's
-    orjson encoder returns bytes, which Strawberry would send as binary frames)."""
+    orjson encoder returns bytes, which Strawberry would send as binary frames).
+
+    A send waits at most `send_timeout` seconds (None: no limit); one that times out
+    calls `on_stall` and reports the connection as gone."""
+
+    send_timeout: float | None = None
+    on_stall: Callable[[], None] | None = None
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            async with asyncio.timeout(self.send_timeout):
+                await self.ws.send_text(orjson.dumps(message).decode())
+        except TimeoutError as exc:
+            if self.on_stall is not None:
+                self.on_stall()
+            raise WebSocketDisconnected from exc
         except (WebSocketDisconnect, RuntimeError) as exc:  # RuntimeError: already closed
             raise WebSocketDisconnected from exc
 
@@ -154,7 +171,7 @@ def limit_error(limit: int) -> GraphQLError:
 class Session:
     """One connection's state that both protocols share: viewer, registry slot, clocks."""
 
-    def __init__(self, view: Any, context: Context, close: Close) -> None:
+    def __init__(self, view: Any, context: Context, websocket: Any) -> None:
         self.view: GraphQLApp = view
         self.context = context
         self.request = context.request
@@ -162,10 +179,15 @@ class Session:
         self.settings: WebSocketSettings = state.settings.websocket
         self.guard: RequestGuard = state.guard
         self.registry: ConnectionRegistry = state.ws_connections
-        self._close = close
+        self._close: Close = websocket.close
+        if isinstance(websocket, TextFrames):
+            websocket.send_timeout = self.settings.send_timeout_seconds
+            websocket.on_stall = self.stalled
         self.identity: str | None = None
         self.started = self.last_seen = time.monotonic()
         self.closed = False
+        self._handler: asyncio.Task[None] | None = None
+        self._dropping: asyncio.Task[None] | None = None
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
@@ -176,6 +198,21 @@ class Session:
         self.closed = True
         with suppress(Exception):
             await self._close(code, reason)
+
+    def stalled(self) -> None:
+        """A send timed out: the client stopped reading. Drop the connection (once)."""
+        if self._dropping is None:
+            self.registry.dropped_slow += 1
+            self._dropping = asyncio.create_task(self._drop_slow())
+
+    async def _drop_slow(self) -> None:
+        """End the handler (its operations are cancelled) once the 4429 close frame went
+        out or could not within `send_timeout_seconds`."""
+        with suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.send_timeout_seconds):
+                await self.close(*SLOW_CONSUMER)
+        if self._handler is not None:
+            self._handler.cancel()
 
     async def init(self, payload: Mapping[str, object]) -> tuple[int, str] | None:
         """Authenticate connection_init and claim the viewer's slot: None when the
@@ -219,7 +256,7 @@ class Session:
     async def serve(
         self,
         connection: Any,
-        handle: Callable[[], Awaitable[None]],
+        handle: Callable[[], Coroutine[Any, Any, None]],
         ping: Callable[[], Awaitable[None]],
         acknowledged: Callable[[], bool],
         active: Callable[[], bool],
@@ -229,13 +266,20 @@ class Session:
         running beside it; both are released however the connection ends."""
         self.registry.opened(connection)
         watch = asyncio.create_task(self.watch(ping, acknowledged, active, init_timeout))
+        self._handler = asyncio.create_task(handle())
         try:
-            await handle()
+            await self._handler
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._dropping is None or (task is not None and task.cancelling()):
+                raise  # not our slow-consumer drop: the connection's task was cancelled
         finally:
             self.closed = True
-            watch.cancel()
-            with suppress(BaseException):
-                await watch
+            for task in (watch, self._handler, self._dropping):
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
+                    with suppress(BaseException):
+                        await task
             self.registry.closed(connection, self.identity)
 
     async def watch(

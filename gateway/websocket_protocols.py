@@ -1,6 +1,11 @@
 """The two WebSocket protocol handlers, each Strawberry's handler plus a `Session`
 (`gateway.websocket`): guard, connection_init credentials, limits, keep-alive, idle
-timeout, slow-consumer close and graceful shutdown."""
+timeout, slow-consumer close and graceful shutdown.
+
+Each operation runs with an `EventStamp` as its root value: the subscription resolvers
+record there the id of the event behind each result, and the handlers send it as the
+result's `extensions.eventId` (a `next` / `data` payload's `extensions`, which standard
+clients hand to the application with the data)."""
 
 from __future__ import annotations
 
@@ -33,10 +38,17 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from gateway.websocket import GOING_AWAY, Session, limit_error, overflowed
+from gateway.websocket import GOING_AWAY, SLOW_CONSUMER, Session, limit_error, overflowed
 from resolvers.context import Context
+from schema.subscription import EventStamp
 
-SLOW_CONSUMER = (4429, "slow consumer")
+
+def stamped(result: ExecutionResult, stamp: EventStamp) -> ExecutionResult:
+    """`result` with the id of its event, if any, as `extensions.eventId`."""
+    event_id = stamp.take()
+    if event_id is not None and result.data is not None:
+        result.extensions = {**(result.extensions or {}), "eventId": event_id}
+    return result
 
 
 class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
@@ -46,7 +58,8 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.session = Session(self.view, self.context, self.websocket.close)
+        self.session = Session(self.view, self.context, self.websocket)
+        self.stamps: dict[str, EventStamp] = {}
         seconds = self.session.settings.connection_init_timeout_seconds
         self.connection_init_wait_timeout = timedelta(seconds=seconds)
 
@@ -102,19 +115,29 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if error is not None:
             await operation.send_initial_errors([error])
             return
-        await super().run_operation(operation)
+        stamp = self.stamps[operation.id] = EventStamp()
+        # Strawberry's run_operation reads `root_value` before its first await.
+        self.root_value = stamp  # type: ignore[assignment]
+        try:
+            await super().run_operation(operation)
+        finally:
+            if self.stamps.get(operation.id) is stamp:
+                del self.stamps[operation.id]
 
     async def _send_result_stream(
         self, operation: Operation[Context, None], result_source: Any
     ) -> None:
-        await super()._send_result_stream(operation, self._until_overflow(result_source))
+        stamp = self.stamps.get(operation.id) or EventStamp()
+        await super()._send_result_stream(operation, self._until_overflow(result_source, stamp))
 
-    async def _until_overflow(self, source: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+    async def _until_overflow(
+        self, source: AsyncIterator[Any], stamp: EventStamp
+    ) -> AsyncGenerator[Any, None]:
         async for result in source:
             if isinstance(result, ExecutionResult) and overflowed(result):
                 await self.session.close(*SLOW_CONSUMER)
                 raise _OperationStreamClosed
-            yield result
+            yield stamped(result, stamp) if isinstance(result, ExecutionResult) else result
 
 
 class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
@@ -124,7 +147,7 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.keep_alive = False  # the session's watch sends `ka`
-        self.session = Session(self.view, self.context, self.websocket.close)
+        self.session = Session(self.view, self.context, self.websocket)
 
     async def handle(self) -> None:
         await self.session.serve(
@@ -177,16 +200,17 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
             if error is not None:
                 await self._error(operation_id, error)
                 return
+            stamp = EventStamp()
             result_source = await self.schema.stream(
                 query=query,
                 variable_values=variables,
                 operation_name=operation_name,
                 context_value=self.context,
-                root_value=self.root_value,
+                root_value=stamp,
             )
             self.subscriptions[operation_id] = result_source
             async with aclosing(result_source):
-                if not await self._send_results(operation_id, result_source):
+                if not await self._send_results(operation_id, result_source, stamp):
                     return
             await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
@@ -196,7 +220,9 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
 
-    async def _send_results(self, operation_id: str, source: AsyncIterator[Any]) -> bool:
+    async def _send_results(
+        self, operation_id: str, source: AsyncIterator[Any], stamp: EventStamp
+    ) -> bool:
         """Send each result as `data`; False when the operation ended another way."""
         first = True
         async for result in source:
@@ -210,7 +236,7 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
             if overflowed(result):
                 await self.session.close(*SLOW_CONSUMER)
                 return False
-            await self.send_data_message(result, operation_id)
+            await self.send_data_message(stamped(result, stamp), operation_id)
             first = False
         return True
 

@@ -1,15 +1,27 @@
 """The Subscription root: live domain events as the graph's own types.
 
 Every subscription reads the gateway's event hub (`datasources.events.fanout`, on
-`app.state.event_hub`). For each event the viewer's context gets a FRESH set of loaders
-(nothing cached for one event can serve the next), the entity is loaded through them,
-so the viewer's scope applies exactly as in queries: an event about something the viewer
-cannot see is skipped without a word. `after` (an event id) first replays what followed
-that event in the retention window, then goes live; an event seen in both is sent once.
+`app.state.event_hub`). For each event the viewer's context gets the loaders of that
+EVENT and of the viewer's scope (`domain.policy.scope_of`: role, company, candidate),
+shared by every subscription of the process that handles the event for a viewer of the
+same scope (`EventHub.shared`): N subscribers of one scope cost one load of the entity
+and of each nested edge per event, not N, and nothing loaded for one event serves the
+next. The entity is loaded through them, so the viewer's scope applies exactly as in
+queries: an event about something the viewer cannot see is skipped without a word.
+Subscriptions of one scope that also select the same fields share the loaded and
+expanded payload object itself (built once per event, then only read).
+`after` (an event id) first replays what followed that event in the retention window,
+then goes live; an event seen in both is sent once.
+
+The id of the event behind each result goes to the transport through the operation's
+root value (`EventStamp`), which sends it as `extensions.eventId` of that message: the
+id a client passes as `after` when it reconnects.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -25,6 +37,7 @@ from domain.events import DomainEvent
 from domain.job_match import job_matches
 from resolvers.context import Context
 from resolvers.loaders import Loaders
+from resolvers.wants import Wants
 from schema import args as convert
 from schema.expand import expand
 from schema.ids import from_global_id, int_key
@@ -39,6 +52,38 @@ T = TypeVar("T")
 Load = Callable[[Context, DomainEvent], Awaitable[T | None]]
 
 AFTER = "Resume after this event id (the last one received): replays what followed first."
+
+
+class EventStamp:
+    """The root value of one WebSocket operation. A subscription records here the id of
+    the event whose payload it is about to yield; the transport reads it when that
+    result comes out and sends it as the message's `extensions.eventId`."""
+
+    __slots__ = ("event_id",)
+
+    def __init__(self) -> None:
+        self.event_id: str | None = None
+
+    def take(self) -> str | None:
+        """The id for the result at hand (then cleared: an error result carries none)."""
+        event_id, self.event_id = self.event_id, None
+        return event_id
+
+
+def _stamp(info: Info, event: DomainEvent) -> None:
+    root = info.root_value
+    if isinstance(root, EventStamp):
+        root.event_id = event.event_id
+
+
+def _loaders(hub: EventHub, ctx: Context, event: DomainEvent) -> Loaders:
+    """The loaders of `event` for the viewer's scope, shared across subscriptions."""
+    scope = policy.scope_of(ctx.viewer)
+    memo = hub.shared(event.event_id)
+    loaders = memo.get(scope)
+    if not isinstance(loaders, Loaders):
+        loaders = memo[scope] = Loaders(ctx.datasources, scope)
+    return loaders
 
 
 def _hub(info: Info) -> EventHub:
@@ -77,13 +122,37 @@ async def _stream(
         hub = _hub(info)
         ctx: Context = info.context
         with_wants = wants_of(info)
+        selection = repr(with_wants)  # the same selection: the same loaded payload
         async with hub.open(types, wants) as sub:
             async for event in _events(hub, sub, after):
-                ctx.loaders = Loaders(ctx.datasources, ctx.viewer)  # fresh per event
-                record = await load(ctx, event)
+                ctx.loaders = _loaders(hub, ctx, event)
+                record = await _payload(hub, ctx, event, load, with_wants, selection)
                 if record is not None:
-                    await expand(ctx, [record], with_wants)
+                    _stamp(info, event)
                     yield event, record
+
+
+async def _loaded(ctx: Context, event: DomainEvent, load: Load[T], wants: Wants) -> T | None:
+    record = await load(ctx, event)
+    if record is not None:
+        await expand(ctx, [record], wants)
+    return record
+
+
+async def _payload(
+    hub: EventHub, ctx: Context, event: DomainEvent, load: Load[T], wants: Wants, selection: str
+) -> T | None:
+    """The event's entity loaded and expanded for `wants`, once per event for every
+    subscription of the viewer's scope with the same selection (they read it, never
+    change it), as a shielded task: one subscriber going away cancels nobody's load."""
+    memo = hub.shared(event.event_id)
+    key = (policy.scope_of(ctx.viewer), load, selection)
+    task = memo.get(key)
+    if not isinstance(task, asyncio.Task):
+        own = copy.copy(ctx)  # these loaders, whatever the connection's context gets next
+        task = memo[key] = asyncio.ensure_future(_loaded(own, event, load, wants))
+    record: T | None = await asyncio.shield(task)
+    return record
 
 
 @contextmanager

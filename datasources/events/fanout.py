@@ -8,13 +8,19 @@ auto-delete queue bound to `hiregraph.#` on RabbitMQ), so every instance sees ev
 that subscription's BOUNDED queue and never waits: a subscriber whose queue is full is
 failed with `SubscriptionOverflow` (SLOW_CONSUMER) and dropped, so one slow client can
 neither block the others nor grow the process's memory.
+
+`EventHub.shared(event_id)` is a memo per event that the subscriptions of this process
+share (the schema keeps one set of loaders per event and viewer scope there), kept for
+the last `memo_events` events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable, Iterable
+from typing import Any
 
 from domain.errors import SubscriptionOverflow
 from domain.events import DomainEvent
@@ -99,12 +105,26 @@ class HubSubscription:
 class EventHub:
     """The local subscriptions of one gateway process, fed by `dispatch`."""
 
-    def __init__(self, queue_size: int = 100, replay: Replay | None = None) -> None:
+    def __init__(
+        self, queue_size: int = 100, replay: Replay | None = None, memo_events: int = 64
+    ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self.queue_size = queue_size
         self.replay = replay
         self._subs: set[HubSubscription] = set()
+        self._memo: OrderedDict[str, dict[Hashable, Any]] = OrderedDict()
+        self._memo_events = memo_events
+
+    def shared(self, event_id: str) -> dict[Hashable, Any]:
+        """The memo of one event, shared by every subscription of this process that
+        handles it; only the most recent `memo_events` events keep theirs."""
+        memo = self._memo.get(event_id)
+        if memo is None:
+            memo = self._memo[event_id] = {}
+            if len(self._memo) > self._memo_events:
+                self._memo.popitem(last=False)
+        return memo
 
     def open(self, event_types: Collection[str], wants: EventTest | None = None) -> HubSubscription:
         sub = HubSubscription(self, event_types, wants or (lambda _e: True), self.queue_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -81,11 +82,15 @@ async def seeded(
     await _admin(stores.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_gateway(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    env: dict[str, str], data_dir: Path, *args: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`hiregraph serve` (plus `args`) on a free port, once healthy: the process and URL."""
     port = free_port()
     log = (data_dir / "gateway.log").open("wb")
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), *args]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "gateway", *serve],
         env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -125,3 +130,20 @@ def gateway(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 async def http(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         yield client
+
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The `node` executable, with the pinned graphql-ws reference client of tests/node
+    installed from package-lock.json."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node/npm not installed: the graphql-ws reference client cannot run")
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=NODE_DIR, check=True, timeout=300,
+    )  # fmt: skip
+    return node

@@ -30,7 +30,7 @@ from datasources.postgres.engine import asyncpg_dsn
 from domain.events import JOB_POSTED, DomainEvent
 from domain.viewer import Role, Viewer
 from schema.ids import int_key, to_global_id
-from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from tests.e2e.conftest import NODE_DIR, Seeded, start_gateway, stop_gateway
 from tests.e2e.real_writes import (
     CREATE_COMPANY,
     POST_JOB,
@@ -104,11 +104,16 @@ class Client:
         message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
         return message
 
-    async def data(self) -> dict[str, Any]:
+    async def payload(self) -> dict[str, Any]:
+        """The next result: `data` and `extensions` (with the event's `eventId`)."""
         message = await self.next()
         assert message["type"] == "next", message
         assert "errors" not in message["payload"], message
-        data: dict[str, Any] = message["payload"]["data"]
+        payload: dict[str, Any] = message["payload"]
+        return payload
+
+    async def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = (await self.payload())["data"]
         return data
 
     async def silent(self, seconds: float = QUIET) -> None:
@@ -200,31 +205,63 @@ async def test_job_posted_crosses_instances_filtered_with_nested_fields(
         await public.silent()
 
 
-async def test_job_updated_then_replayed_after_a_reconnect(
+UPDATED = """subscription($id: ID!, $after: String) {
+  jobUpdated(id: $id, after: $after) { id title } }"""
+
+
+async def test_job_updated_then_replayed_after_the_event_id_received(
     cluster: Cluster, writes: Writes, seeded: Seeded
 ) -> None:
     company = await writes.company()
     job = await writes.job(company, publish=True)
-    query = (
-        "subscription($id: ID!, $after: String) { jobUpdated(id: $id, after: $after) { id title } }"
-    )
     async with connect(cluster.a) as sub:
-        await sub.subscribe("1", query, id=job)
+        await sub.subscribe("1", UPDATED, id=job)
         await asyncio.sleep(0.5)
         await writes.mutate(UPDATE_JOB, input={"id": job, "title": "First title"})
-        assert (await sub.data())["jobUpdated"] == {"id": job, "title": "First title"}
+        got = await sub.payload()
+        assert got["data"]["jobUpdated"] == {"id": job, "title": "First title"}
+        last = got["extensions"]["eventId"]  # what a client keeps to resume
     # Disconnected: two more updates are missed...
     await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Second title"})
     await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Third title"})
-    first = await _event_ids(seeded, "Job", int_key(job, "Job"), "JobUpdated")
     await asyncio.sleep(1.0)  # relayed to the stream
-    async with connect(cluster.b) as sub:  # ...and replayed after the first one, on B
-        await sub.subscribe("1", query, id=job, after=first[0])
-        titles = [(await sub.data())["jobUpdated"]["title"] for _ in range(2)]
-        # Fresh loaders per event: each replayed event reads the job as it is now.
-        assert titles == ["Third title", "Third title"]
+    async with connect(cluster.b) as sub:  # ...and replayed after the last one seen, on B
+        await sub.subscribe("1", UPDATED, id=job, after=last)
+        replayed = [await sub.payload() for _ in range(2)]
+        # Each replayed event reads the job as it is now.
+        assert [p["data"]["jobUpdated"]["title"] for p in replayed] == ["Third title"] * 2
+        ids = [p["extensions"]["eventId"] for p in replayed]
+        outbox = await _event_ids(seeded, "Job", int_key(job, "Job"), "JobUpdated")
+        assert outbox[0] == last
+        assert ids == outbox[1:3]  # the events missed, in order, each with its own id
         await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Live title"})
-        assert (await sub.data())["jobUpdated"]["title"] == "Live title"
+        live = await sub.payload()
+        assert live["data"]["jobUpdated"]["title"] == "Live title"
+        assert live["extensions"]["eventId"] not in (last, *ids)
+
+
+async def test_the_legacy_protocol_sends_the_same_event_id(
+    cluster: Cluster, writes: Writes
+) -> None:
+    company = await writes.company()
+    job = await writes.job(company, publish=True)
+    url = cluster.a.replace("http://", "ws://") + "/graphql"
+    async with (
+        connect(cluster.b) as modern,
+        websockets.connect(url, subprotocols=["graphql-ws"]) as legacy,  # type: ignore[list-item]
+    ):
+        await legacy.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await legacy.recv())["type"] == "connection_ack"
+        payload = {"query": UPDATED, "variables": {"id": job}}
+        await legacy.send(json.dumps({"type": "start", "id": "7", "payload": payload}))
+        await modern.subscribe("1", UPDATED, id=job)
+        await asyncio.sleep(0.5)
+        await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Both protocols"})
+        data = json.loads(await asyncio.wait_for(legacy.recv(), 20))
+        assert data["type"] == "data", data
+        assert data["payload"]["data"]["jobUpdated"]["title"] == "Both protocols"
+        got = await modern.payload()
+        assert data["payload"]["extensions"]["eventId"] == got["extensions"]["eventId"]
 
 
 async def _event_ids(seeded: Seeded, kind: str, key: int, event_type: str) -> list[str]:
@@ -327,3 +364,45 @@ async def test_a_subscription_over_http_is_refused_and_never_cached(cluster: Clu
             assert "data" not in response.json() or not response.json()["data"], response.text
             got = await http.get("/graphql", params=body)
             assert got.status_code != 200 or "errors" in got.json(), got.text
+
+
+async def _node_subscription(
+    node: str, base: str, variables: dict[str, Any]
+) -> tuple[asyncio.subprocess.Process, Any]:
+    """The reference client subscribed to UPDATED (one result), once it is connected."""
+    url = base.replace("http://", "ws://") + "/graphql"
+    proc = await asyncio.create_subprocess_exec(
+        node, str(NODE_DIR / "graphql_ws_subscribe.mjs"), url, token_for(ADMIN), UPDATED,
+        json.dumps(variables), "1",
+        cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    assert json.loads(line) == {"connected": True}, line
+    await asyncio.sleep(0.7)  # the subscribe message follows the ack
+    return proc, proc.stdout
+
+
+async def _node_result(proc: asyncio.subprocess.Process, out: Any) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(await asyncio.wait_for(out.readline(), 30))
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    return result
+
+
+async def test_the_graphql_ws_client_reads_the_event_id_and_resumes_with_it(
+    cluster: Cluster, writes: Writes, node: str
+) -> None:
+    company = await writes.company()
+    job = await writes.job(company, publish=True)
+    proc, out = await _node_subscription(node, cluster.a, {"id": job})
+    await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Node first"})
+    first = await _node_result(proc, out)
+    assert first["data"]["jobUpdated"]["title"] == "Node first"
+    last = first["extensions"]["eventId"]
+    await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Node missed"})
+    await asyncio.sleep(1.0)  # relayed to the stream
+    proc, out = await _node_subscription(node, cluster.b, {"id": job, "after": last})
+    resumed = await _node_result(proc, out)
+    assert resumed["data"]["jobUpdated"]["title"] == "Node missed"
+    assert resumed["extensions"]["eventId"] not in (None, last)

@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from domain.viewer import Role
-from tests.e2e.conftest import Seeded
+from tests.e2e.conftest import NODE_DIR, Seeded
 from tests.e2e.ws_server import serving, token
 
 pytestmark = pytest.mark.e2e
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    """The `node` executable, with the pinned client installed from package-lock.json."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node/npm not installed: the graphql-ws reference client cannot run")
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=NODE_DIR, check=True, timeout=300,
-    )  # fmt: skip
-    return node
 
 
 async def test_the_graphql_ws_client_runs_a_query_and_a_subscription(

@@ -1,6 +1,6 @@
 """An in-process uvicorn `GracefulServer` over seeded real stores, with a tiny schema
-whose subscriptions count up (`count`) or overflow (`overflow`), and a WebSocket
-client that speaks either protocol."""
+whose subscriptions count up (`count`), flood the socket (`flood`) or overflow
+(`overflow`), and a WebSocket client that speaks either protocol."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ class Subscription:
         for n in range(1, to + 1):
             yield n
             await asyncio.sleep(delay)
+
+    @strawberry.subscription
+    async def flood(self, size: int = 65536) -> AsyncGenerator[str, None]:
+        """As fast as the socket takes them, forever: `size`-character strings."""
+        chunk = "x" * size
+        while True:
+            yield chunk
+            await asyncio.sleep(0)
 
     @strawberry.subscription
     async def overflow(self) -> AsyncGenerator[int, None]:

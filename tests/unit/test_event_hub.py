@@ -83,3 +83,13 @@ async def test_closing_detaches_and_a_failing_filter_skips_only_itself() -> None
 def test_queue_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="queue_size"):
         EventHub(queue_size=0)
+
+
+def test_shared_is_one_memo_per_event_for_the_most_recent_events() -> None:
+    hub = EventHub(memo_events=2)
+    first = hub.shared("e1")
+    first["scope"] = "loaders"
+    assert hub.shared("e1") is first
+    assert hub.shared("e2") is not first
+    hub.shared("e3")  # the third event: the oldest memo goes
+    assert hub.shared("e1") == {}

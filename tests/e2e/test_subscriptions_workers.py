@@ -1,0 +1,121 @@
+"""Subscriptions under `hiregraph serve --workers 2`: each uvicorn worker process reads
+every event from the broker on its own, so a mutation handled by either worker reaches
+subscribers on both (connections are placed on workers by the kernel's accept; the test
+finds each connection's worker from the socket's owner, `ss -tnp`)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import websockets
+
+from datasources.postgres.engine import asyncpg_dsn
+from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from tests.e2e.real_writes import UPDATE_JOB, _delete_created
+from tests.e2e.test_authz import SECRET
+from tests.e2e.test_subscriptions import UPDATED, Client, Writes, connect
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    port: int
+
+
+@pytest.fixture(scope="module")
+def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    namespace = f"subsw{uuid.uuid4().hex[:10]}"
+    env = seeded.env(
+        HIREGRAPH_AUTH__JWT_SECRET=SECRET,
+        HIREGRAPH_BROKER__NAMESPACE=namespace,
+        HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+    )
+    gateway, base = start_gateway(env, tmp_path_factory.mktemp("gw-workers"), "--workers", "2")
+    log_dir: Path = tmp_path_factory.mktemp("relay")
+    with (log_dir / "worker.log").open("wb") as log:
+        relay = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", "--no-consumers"],
+            env={**env, "HIREGRAPH_DATA_DIR": str(log_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield Served(base, int(base.rsplit(":", 1)[1]))
+    finally:
+        for proc in (relay, gateway):
+            stop_gateway(proc)
+
+
+def server_pids(port: int) -> dict[int, int]:
+    """Client port -> pid of the gateway process holding the accepted socket."""
+    out = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    found = re.findall(rf":{port}\s+\S+:(\d+)\s+users:\(\(\"[^\"]*\",pid=(\d+)", out)
+    return {int(client): int(pid) for client, pid in found}
+
+
+@pytest.fixture
+async def writes(served: Served, seeded: Seeded) -> AsyncIterator[Writes]:
+    async with httpx.AsyncClient(base_url=served.base, timeout=20) as http:
+        w = Writes(http, [])
+        yield w
+    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+    try:
+        await _delete_created(db, w.companies)
+    finally:
+        await db.close()
+
+
+async def test_an_event_reaches_subscribers_on_both_workers(served: Served, writes: Writes) -> None:
+    job = await writes.job(await writes.company(), publish=True)
+    async with AsyncExitStack() as stack:
+        clients: dict[int, Client] = {}  # worker pid -> a subscriber on it
+        for _ in range(24):  # until both workers hold one (the kernel spreads accepts)
+            client = await stack.enter_async_context(connect(served.base))
+            pid = server_pids(served.port)[client.ws.local_address[1]]
+            if pid not in clients:
+                clients[pid] = client
+                await client.subscribe("1", UPDATED, id=job)
+            if len(clients) == 2:
+                break
+        assert len(clients) == 2, f"every connection landed on one worker: {set(clients)}"
+        await asyncio.sleep(0.7)  # subscriptions registered with each worker's hub
+        for title in ("Seen by both", "Seen by both again"):  # HTTP on either worker
+            await writes.mutate(UPDATE_JOB, input={"id": job, "title": title})
+            got = [await c.payload() for c in clients.values()]
+            assert [p["data"]["jobUpdated"]["title"] for p in got] == [title, title]
+            assert got[0]["extensions"]["eventId"] == got[1]["extensions"]["eventId"]
+
+
+async def test_stopping_the_workers_completes_subscriptions_with_1001(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    env = seeded.env(HIREGRAPH_AUTH__JWT_SECRET=SECRET)
+    gateway, base = start_gateway(env, tmp_path, "--workers", "2")
+    try:
+        async with connect(base) as client:
+            await client.subscribe("1", UPDATED, id="Sm9iOjE=")
+            await asyncio.sleep(0.5)
+            gateway.terminate()  # the supervisor passes SIGTERM to both workers
+            assert (await client.next()) == {"id": "1", "type": "complete"}
+            with pytest.raises(websockets.ConnectionClosedOK) as closed:
+                await client.next()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1001
+    finally:
+        assert stop_gateway(gateway) == 0
