@@ -44,13 +44,24 @@ def _years_switch() -> dict[str, Any]:
 
 
 def _key(group: CandidateGroup) -> Any:
-    return _years_switch() if group is CandidateGroup.YEARS_BUCKET else _PATHS[group]
+    if group is CandidateGroup.YEARS_BUCKET:
+        return _years_switch()
+    return "$_id.s" if group is CandidateGroup.SKILL else _PATHS[group]
+
+
+# A profile may list a skill twice: one row per (profile, skill) before counting.
+_PER_SKILL = {
+    "$group": {
+        "_id": {"c": "$_id", "s": "$skills.name"},
+        **{f: {"$first": f"${f}"} for f in ("location", "preferences", "years_experience")},
+    }
+}
 
 
 def stats_pipeline(q: CandidateStatsQuery) -> list[dict[str, Any]]:
     pipeline: list[dict[str, Any]] = [{"$match": candidate_match(q.filter)}]
     if CandidateGroup.SKILL in q.group_by:
-        pipeline += [{"$project": _PROJECTION}, {"$unwind": "$skills"}]
+        pipeline += [{"$project": _PROJECTION}, {"$unwind": "$skills"}, _PER_SKILL]
     if q.group_by == (CandidateGroup.YEARS_BUCKET,):
         group: dict[str, Any] = {
             "$bucket": {
@@ -74,7 +85,7 @@ def _keys(q: CandidateStatsQuery, doc: dict[str, Any]) -> dict[CandidateGroup, o
 
 
 def supply_pipeline(f: CandidateFilter, skills: list[str] | None) -> list[dict[str, Any]]:
-    """Candidates having each skill (of `skills`; None: every skill)."""
+    """Candidates having each skill (of `skills`; None: every skill), each counted once."""
     only = [] if skills is None else [{"$match": {"skills.name": {"$in": skills}}}]
     return [
         {"$match": candidate_match(f)},
@@ -82,7 +93,8 @@ def supply_pipeline(f: CandidateFilter, skills: list[str] | None) -> list[dict[s
         {"$project": {"skills.name": 1}},
         {"$unwind": "$skills"},
         *only,
-        {"$group": {"_id": "$skills.name", "n": {"$sum": 1}}},
+        {"$group": {"_id": {"c": "$_id", "s": "$skills.name"}}},
+        {"$group": {"_id": "$_id.s", "n": {"$sum": 1}}},
     ]
 
 

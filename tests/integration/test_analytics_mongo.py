@@ -27,6 +27,8 @@ G = CandidateGroup
 
 def _doc(rng: random.Random, i: int) -> dict[str, Any]:
     skills = rng.sample(SKILLS, rng.randrange(0, 4))
+    if skills and i % 7 == 0:
+        skills.append(skills[0])  # the seed has profiles listing a skill twice
     return {
         "_id": ObjectId(f"{i:024x}"), "name": f"P {i}", "email": f"p{i}@example.com",
         "skills": [{"name": s, "level": rng.randrange(1, 6), "years": 1.0} for s in skills],
