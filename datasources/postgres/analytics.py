@@ -53,8 +53,16 @@ def _utc(column: Any) -> ColumnElement[Any]:
 def _salary() -> ColumnElement[Any]:
     """A job's salary value: the midpoint of its range, or its one bound."""
     c = jobs.c
-    both = (cast(c.salary_min, Float) + cast(c.salary_max, Float)) / 2
+    both = (cast(c.salary_min, Float) + cast(c.salary_max, Float)) * literal(0.5, Float)
     return func.coalesce(both, cast(c.salary_min, Float), cast(c.salary_max, Float))
+
+
+_TEXT = frozenset({JobGroup.INDUSTRY, JobGroup.COUNTRY, JobGroup.CITY, JobGroup.SKILL})
+
+
+def _bytewise(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # Group keys sort bytewise: several times cheaper than the locale's collation.
+    return cast(column, Text).collate("C")
 
 
 def _dimension(group: JobGroup) -> ColumnElement[Any]:
@@ -71,7 +79,8 @@ def _dimension(group: JobGroup) -> ColumnElement[Any]:
         JobGroup.POSTED_WEEK: func.date_trunc("week", _utc(c.posted_at)),
         JobGroup.POSTED_MONTH: func.date_trunc("month", _utc(c.posted_at)),
     }
-    return columns[group].label(f"g_{group.value}")
+    column = _bytewise(columns[group]) if group in _TEXT else columns[group]
+    return column.label(f"g_{group.value}")
 
 
 def _from(groups: tuple[JobGroup, ...]) -> Any:
@@ -84,26 +93,28 @@ def _from(groups: tuple[JobGroup, ...]) -> Any:
 
 
 def job_stats_statement(q: JobStatsQuery) -> Select[Any]:
-    value = _salary()
-    keys = [_dimension(g) for g in q.group_by]
+    """Keys and each job's salary value computed once per row (inner), then grouped."""
     extra = [companies.c.name.label("company_name")] if JobGroup.COMPANY in q.group_by else []
-    currency = cast(jobs.c.salary_currency, Text).label("currency")
-    p50 = func.percentile_cont(0.5).within_group(value).label("p50")
-    stmt = (
+    rows = (
         select(
-            *keys, *extra, currency,
-            func.count().label("n"), func.count(value).label("n_salary"),
-            func.min(value).label("lo"), func.max(value).label("hi"),
-            func.avg(value).label("avg"), p50,
-            func.percentile_cont(0.9).within_group(value).label("p90"),
+            *(_dimension(g) for g in q.group_by), *extra,
+            _bytewise(jobs.c.salary_currency).label("currency"), _salary().label("v"),
         )
         .select_from(_from(q.group_by))
         .where(job_conditions(q.filter))
-        .group_by(*keys, *extra, currency)
+        .subquery("x")
     )  # fmt: skip
-    tie: list[ColumnElement[Any]] = [
-        literal_column(str(i + 1)) for i in range(len(keys) + 1 + len(extra))
-    ]
+    keys = [rows.c[f"g_{g.value}"] for g in q.group_by]
+    keys += [rows.c.company_name] if extra else []
+    keys.append(rows.c.currency)
+    v = rows.c.v
+    stmt = select(
+        *keys, func.count().label("n"), func.count(v).label("n_salary"),
+        func.min(v).label("lo"), func.max(v).label("hi"), func.avg(v).label("avg"),
+        func.percentile_cont(0.5).within_group(v).label("p50"),
+        func.percentile_cont(0.9).within_group(v).label("p90"),
+    ).group_by(*keys)  # fmt: skip
+    tie: list[ColumnElement[Any]] = [literal_column(str(i + 1)) for i in range(len(keys))]
     orders: dict[StatsOrder, list[Any]] = {
         StatsOrder.COUNT_DESC: [literal_column("n").desc()],
         StatsOrder.COUNT_ASC: [literal_column("n").asc()],
