@@ -8,6 +8,9 @@ array-of-subdocument paths in expressions wrongly), and no `$text`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -24,6 +27,7 @@ from domain.analytics import (
 )
 from domain.queries import CandidateFilter
 
+log = logging.getLogger(__name__)
 _PATHS = {
     CandidateGroup.SKILL: "$skills.name",
     CandidateGroup.COUNTRY: "$location.country",
@@ -98,11 +102,26 @@ def supply_pipeline(f: CandidateFilter, skills: list[str] | None) -> list[dict[s
     ]
 
 
-class MongoAnalytics:
-    """Candidate aggregates (`datasources.ports.CandidateAnalytics`)."""
+MATERIALIZED = "analytics_materialized"
+SUPPLY_ID = "skill_supply"
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+
+class MongoAnalytics:
+    """Candidate aggregates (`datasources.ports.CandidateAnalytics`).
+
+    Skill supply over the whole pool (no filter, no scope: what `skillsGap` asks by
+    default) is materialized: one document in `analytics_materialized` holding the
+    counts and when they were computed. A read younger than `supply_max_age` uses it;
+    an older one is still answered from it while one background task recomputes it
+    (stale-while-revalidate), so only the very first read pays for the full scan. A
+    filtered or scoped supply is always computed live.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, supply_max_age: float = 300.0) -> None:
         self._collection = db[CANDIDATES]
+        self._materialized = db[MATERIALIZED]
+        self._supply_max_age = supply_max_age
+        self._refreshing: asyncio.Task[dict[str, int]] | None = None
 
     async def candidate_stats(self, q: CandidateStatsQuery) -> list[CandidateBucket]:
         if q.first == 0:
@@ -114,5 +133,45 @@ class MongoAnalytics:
     async def skill_supply(self, f: CandidateFilter, skills: list[str] | None) -> dict[str, int]:
         if skills is not None and not skills:
             return {}
+        if f != CandidateFilter():
+            return await self._supply(f, skills)
+        counts = await self._whole_pool_supply()
+        return counts if skills is None else {k: counts[k] for k in skills if k in counts}
+
+    async def refresh_skill_supply(self) -> dict[str, int]:
+        """Recompute the materialized whole-pool supply now (e.g. after profile events)."""
+        counts = await self._supply(CandidateFilter(), None)
+        # A list, not a sub-document: skill names may contain dots (".net").
+        rows = [{"s": k, "n": n} for k, n in counts.items()]
+        doc = {"counts": rows, "refreshed_at": datetime.now(UTC)}
+        await self._materialized.replace_one({"_id": SUPPLY_ID}, doc, upsert=True)
+        return counts
+
+    async def _supply(self, f: CandidateFilter, skills: list[str] | None) -> dict[str, int]:
         cursor = await self._collection.aggregate(supply_pipeline(f, skills))
         return {d["_id"]: d["n"] for d in await cursor.to_list()}
+
+    async def _whole_pool_supply(self) -> dict[str, int]:
+        doc = await self._materialized.find_one({"_id": SUPPLY_ID})
+        if doc is None:
+            return await self._refresh_once()
+        at = doc["refreshed_at"]
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if (datetime.now(UTC) - at).total_seconds() > self._supply_max_age:
+            self._start_refresh()
+        return {str(r["s"]): int(r["n"]) for r in doc["counts"]}
+
+    def _start_refresh(self) -> asyncio.Task[dict[str, int]]:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self.refresh_skill_supply())
+            self._refreshing.add_done_callback(_log_failure)
+        return self._refreshing
+
+    async def _refresh_once(self) -> dict[str, int]:
+        # Concurrent first reads share one computation; a cancelled reader cancels nobody.
+        return await asyncio.shield(self._start_refresh())
+
+
+def _log_failure(task: asyncio.Task[dict[str, int]]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("skill supply refresh failed", exc_info=task.exception())

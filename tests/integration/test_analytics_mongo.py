@@ -131,7 +131,7 @@ async def test_candidate_stats_is_one_aggregate(
     try:
         repo = MongoAnalytics(client[mongo_db.name])
         await repo.candidate_stats(CandidateStatsQuery(CandidateFilter(), (G.SKILL,), first=100))
-        await repo.skill_supply(CandidateFilter(), None)
+        await repo.skill_supply(CandidateFilter(open_to_remote=True), None)
     finally:
         await client.close()
     assert listener.names == ["aggregate", "aggregate"]
@@ -154,3 +154,25 @@ async def test_skill_supply_matches_brute_force(mongo_db: Any, docs: list[dict[s
             if d["preferences"]["remote"] and any(s["name"] == "sql" for s in d["skills"])
         )
     }
+
+
+async def test_whole_pool_supply_is_materialized(mongo_db: Any, docs: list[dict[str, Any]]) -> None:
+    """The unfiltered supply is computed once and stored; a read older than the max age
+    is answered from the stored counts while a refresh runs; filtered reads are live."""
+    repo = MongoAnalytics(mongo_db, supply_max_age=3600)
+    before = await repo.skill_supply(CandidateFilter(), None)
+    extra = _doc(random.Random(1), 999)
+    extra["skills"] = [{"name": "go", "level": 3, "years": 1.0}, {"name": ".net", "level": 1,
+                                                                   "years": 1.0}]  # fmt: skip
+    await mongo_db[CANDIDATES].insert_one(extra)
+    assert await repo.skill_supply(CandidateFilter(), None) == before  # materialized
+    live = await repo.skill_supply(CandidateFilter(countries=(extra["location"]["country"],)), None)
+    assert live[".net"] == 1  # filtered: computed live
+    stale = MongoAnalytics(mongo_db, supply_max_age=0)
+    assert await stale.skill_supply(CandidateFilter(), None) == before  # served, refreshing
+    assert stale._refreshing is not None
+    refreshed = await stale._refreshing
+    assert refreshed == {**before, "go": before["go"] + 1, ".net": 1}
+    assert await repo.skill_supply(CandidateFilter(), ["go", ".net"]) == {
+        "go": before["go"] + 1, ".net": 1,
+    }  # fmt: skip
