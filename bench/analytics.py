@@ -201,6 +201,8 @@ def main() -> None:
     os.environ["HIREGRAPH_CACHE__KEY_PREFIX"] = f"hg-bench-analytics-{time.time_ns()}"
     os.environ["HIREGRAPH_LIMITS__EXECUTION_TIMEOUT_SECONDS"] = "600"
     os.environ["HIREGRAPH_IDEMPOTENCY__LEASE_SECONDS"] = "700"
+    os.environ["HIREGRAPH_POOLS__MONGO_SOCKET_TIMEOUT_MS"] = "600000"
+    os.environ["HIREGRAPH_POOLS__POSTGRES_STATEMENT_TIMEOUT_MS"] = "600000"
     cases = {k: v for k, v in CASES.items() if re.search(args.only, k)}
     with stores(args) as env:
         plans, full = asyncio.run(explain(env["HIREGRAPH_POSTGRES_URL"]))
