@@ -11,6 +11,17 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.analytics import (
+    CandidateBucket,
+    CandidateStatsQuery,
+    Funnel,
+    FunnelQuery,
+    JobBucket,
+    JobStatsQuery,
+    SkillDemand,
+    TimePoint,
+    TimeseriesQuery,
+)
 from domain.api_keys import ApiKey
 from domain.commands import (
     Actor,
@@ -121,6 +132,29 @@ class CandidateRepository(Protocol):
         ...
 
 
+class JobAnalytics(Protocol):
+    """Job and application aggregates, each one statement computed by the store."""
+
+    async def job_stats(self, q: JobStatsQuery) -> list[JobBucket]: ...
+
+    async def postings_timeseries(self, q: TimeseriesQuery) -> list[TimePoint]: ...
+
+    async def skill_demand(self, f: JobFilter) -> list[SkillDemand]: ...
+
+    async def funnel(self, q: FunnelQuery) -> Funnel: ...
+
+
+class CandidateAnalytics(Protocol):
+    """Candidate aggregates, each one aggregation pipeline."""
+
+    async def candidate_stats(self, q: CandidateStatsQuery) -> list[CandidateBucket]: ...
+
+    async def skill_supply(self, f: CandidateFilter, skills: list[str] | None) -> dict[str, int]:
+        """Candidates having each skill of `skills` (None: every skill); skills nobody
+        has are left out."""
+        ...
+
+
 Probe = Callable[[], Awaitable[None]]
 """A cheap round trip to a store; raises when the store is unreachable."""
 
@@ -150,6 +184,8 @@ class Datasources:
     application_writer: ApplicationWriter | None = None
     candidate_writer: CandidateWriter | None = None
     invalidator: EntityInvalidator | None = None
+    job_analytics: JobAnalytics | None = None
+    candidate_analytics: CandidateAnalytics | None = None
 
 
 class ApiKeyLookup(Protocol):

@@ -20,11 +20,13 @@ from datasources.cache.keys import CacheKeys, CacheStats, Invalidator
 from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
+from datasources.mongo.analytics import MongoAnalytics
 from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.mongo.writes import MongoCandidateWriter
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
 from datasources.postgres import reader as pg_reader
+from datasources.postgres.analytics import PgAnalytics
 from datasources.postgres.api_keys import PgApiKeyRepository
 from datasources.postgres.application_writes import PgApplicationWriter
 from datasources.postgres.applications import PgApplicationRepository
@@ -231,6 +233,8 @@ def build_lifespan(
             datasources,
             **_writers(engine, mongo, db),
             invalidator=_invalidator(settings, cache_redis),
+            job_analytics=PgAnalytics(pool, p.postgres_pool_timeout),
+            candidate_analytics=MongoAnalytics(db),
         )
         app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))

@@ -37,12 +37,14 @@ def _hint(max_age: int | None, entity: str | None, names: str, private: str = ""
 
 
 COMPANY, JOB, CANDIDATE, APPLICATION = 300, 60, 30, 10  # seconds
+ANALYTICS, ANALYTICS_FUNNEL = 60, 30
 _CONNECTION, _EDGE, _VALUE = "edges pageInfo totalCount", "cursor node", None
 _NEVER = 0  # mutation results
 
 HINTS: dict[str, TypeHint] = {
     "Query": _hint(
-        None, None, "node nodes company companies job jobs candidate candidates application"
+        None, None, "node nodes company companies job jobs candidate candidates application "
+        "analytics"
     ),
     "Company": _hint(
         COMPANY, "Company",
@@ -112,4 +114,29 @@ HINTS: dict[str, TypeHint] = {
     "AlreadyApplied": _hint(_NEVER, None, "message code applicationId"),
     "Forbidden": _hint(_NEVER, None, "message code"),
     "InvalidTransition": _hint(_NEVER, None, "message code from allowed"),
+    # Aggregates expire by TTL only (no entity: no type version in their keys). Every
+    # job write bumps the Job version, so version-keyed aggregates would be invalidated
+    # by each posting or edit anywhere on a busy board, and recomputed for a figure that
+    # moved by one row; a dashboard tolerates a minute. The funnel moves with each
+    # status change of one company's applications: 30 s.
+    "Analytics": TypeHint(
+        ANALYTICS, None,
+        frozenset({"jobStats", "postingsTimeseries", "candidateStats", "skillsGap",
+                   "applicationFunnel"}),
+        field_max_age={"applicationFunnel": ANALYTICS_FUNNEL},
+    ),
+    "JobStatsBucket": _hint(
+        _VALUE, None,
+        "companyId companyName industry country city remote employmentType seniority skill "
+        "postedWeek postedMonth currency count salary",
+    ),
+    "SalaryStats": _hint(_VALUE, None, "count min max avg p50 p90"),
+    "TimeseriesPoint": _hint(_VALUE, None, "start count"),
+    "ApplicationFunnel": _hint(_VALUE, None, "total stages rejected withdrawn"),
+    "FunnelStage": _hint(_VALUE, None, "status count conversion medianDays p90Days"),
+    "CandidateStatsBucket": _hint(
+        _VALUE, None, "skill country city yearsBucket openToRemote count avgYearsExperience"
+    ),
+    "SkillGap": _hint(_VALUE, None, "skill demand supply ratio medianSalary"),
+    "MedianSalary": _hint(_VALUE, None, "currency median"),
 }  # fmt: skip

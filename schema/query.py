@@ -14,6 +14,7 @@ from domain.records import Application, Candidate, Company, Job
 from resolvers import reads
 from resolvers.context import Context
 from schema import args as convert
+from schema.analytics import Analytics, analytics_root
 from schema.expand import expand
 from schema.ids import decode_cursor, from_global_id, int_key
 from schema.info import Info
@@ -205,6 +206,10 @@ class Query:
     async def application(self, info: Info, id: strawberry.ID) -> ApplicationType | None:
         record = await application_record(info.context, id)
         return await _one(info, ApplicationType.from_record(record) if record else None)
+
+    @strawberry.field(description="Aggregates (ANALYST, ADMIN; a RECRUITER's own company).")
+    def analytics(self, info: Info) -> Analytics | None:
+        return analytics_root(info)
 
 
 __all__ = ["Query"]
