@@ -42,6 +42,9 @@ def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         HIREGRAPH_AUTH__JWT_SECRET=SECRET,
         HIREGRAPH_BROKER__NAMESPACE=namespace,
         HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+        # the test opens up to 24 anonymous connections (one viewer) until both workers
+        # hold one; the kernel may put more than the default 10 on one worker
+        HIREGRAPH_WEBSOCKET__MAX_CONNECTIONS_PER_VIEWER="50",
     )
     gateway, base = start_gateway(env, tmp_path_factory.mktemp("gw-workers"), "--workers", "2")
     log_dir: Path = tmp_path_factory.mktemp("relay")
