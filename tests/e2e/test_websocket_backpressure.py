@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -39,6 +41,15 @@ async def stop_reading(url: str) -> websockets.ClientConnection:
     return ws
 
 
+@asynccontextmanager
+async def stalled_client(
+    seeded: Seeded,
+) -> AsyncIterator[tuple[ConnectionRegistry, websockets.ClientConnection]]:
+    """A gateway with a short send timeout, and a client on it that stopped reading."""
+    async with serving(seeded, send_timeout_seconds=SEND_TIMEOUT) as (url, server):
+        yield registry(server), await stop_reading(url)
+
+
 async def wait_for(test: Any, seconds: float) -> float:
     """Seconds until `test()` holds (fails after `seconds`): polls server-side state."""
     started = time.monotonic()
@@ -63,9 +74,7 @@ async def read_until_closed(ws: websockets.ClientConnection, seconds: float) -> 
 async def test_a_client_that_stops_reading_gets_4429_once_it_reads_again(
     seeded: Seeded,
 ) -> None:
-    async with serving(seeded, send_timeout_seconds=SEND_TIMEOUT) as (url, server):
-        connections = registry(server)
-        ws = await stop_reading(url)
+    async with stalled_client(seeded) as (connections, ws):
         try:
             # The buffers fill within seconds; the stalled send times out after SEND_TIMEOUT.
             await wait_for(lambda: connections.dropped_slow == 1, 30)
@@ -83,9 +92,7 @@ async def test_a_client_that_stops_reading_gets_4429_once_it_reads_again(
 async def test_a_client_that_never_reads_again_is_dropped_in_bounded_time(
     seeded: Seeded,
 ) -> None:
-    async with serving(seeded, send_timeout_seconds=SEND_TIMEOUT) as (url, server):
-        connections = registry(server)
-        ws = await stop_reading(url)
+    async with stalled_client(seeded) as (connections, ws):
         try:
             await wait_for(lambda: len(connections) == 1, 5)
             stalled = await wait_for(lambda: connections.dropped_slow == 1, 30)
