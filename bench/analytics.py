@@ -167,7 +167,8 @@ def statements() -> dict[str, tuple[str, list[Any]]]:
 
 async def explain(pg_url: str) -> tuple[dict[str, tuple[float, list[str]]], str]:
     """Execution time and the indexes named in each plan, and the full plans."""
-    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    # JIT off, as on the gateway's read pool (datasources/postgres/reader.py).
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url), server_settings={"jit": "off"})
     summary: dict[str, tuple[float, list[str]]] = {}
     text = []
     try:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import (
-    ClauseElement,
     ColumnElement,
     Float,
     Select,
@@ -26,9 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import Text
 
-from datasources import roundtrips
 from datasources.postgres.job_sql import job_conditions
-from datasources.postgres.reader import PgReader, compile_statement
+from datasources.postgres.reader import PgReader
 from datasources.postgres.tables import companies, job_skills, jobs
 from domain.analytics import (
     Funnel,
@@ -45,15 +42,6 @@ from domain.analytics import (
 )
 from domain.applications import PIPELINE
 from domain.queries import JobFilter
-
-# Analytics statements run in a transaction with these settings (SET LOCAL):
-# - work_mem: the sorts behind percentile_cont (ordered-set aggregates cannot hash)
-#   hold a few hundred thousand rows; at the default 4 MB they spilled to disk.
-# - random_page_cost: the data these statements read is cached, and at the default 4
-#   the planner preferred a sequential scan of job_skills and a full sort over the
-#   index-only scan that delivers rows in (skill, currency) order, which then needs only
-#   an incremental sort (medium: about 220 -> 100 ms; see bench/README.md).
-ANALYTICS_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL random_page_cost = 1.1"
 
 
 def _utc(column: Any) -> ColumnElement[Any]:
@@ -280,29 +268,16 @@ def _funnel(r: Any) -> Funnel:
 class PgAnalytics(PgReader):
     """Job and application aggregates (`datasources.ports.JobAnalytics`)."""
 
-    async def _analytics(self, stmt: ClauseElement) -> list[asyncpg.Record]:
-        """One statement in a transaction with `ANALYTICS_SETTINGS` (BEGIN, the SETs
-        and COMMIT add three short round trips to a statement of tens of ms)."""
-        sql, args = compile_statement(stmt)
-        counter = roundtrips.current()
-        if counter is not None:
-            counter.postgres += 1
-        pool = self._pool
-        async with pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
-            await conn.execute(ANALYTICS_SETTINGS)
-            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-        return rows
-
     async def job_stats(self, q: JobStatsQuery) -> list[JobBucket]:
-        rows = await self._analytics(job_stats_statement(q))
+        rows = await self._rows(job_stats_statement(q))
         return [_bucket(q, r) for r in rows]
 
     async def postings_timeseries(self, q: TimeseriesQuery) -> list[TimePoint]:
-        rows = await self._analytics(timeseries_statement(q))
+        rows = await self._rows(timeseries_statement(q))
         return [TimePoint(r["bucket"].replace(tzinfo=UTC), r["n"]) for r in rows]
 
     async def skill_demand(self, f: JobFilter) -> list[SkillDemand]:
-        return _demand(await self._analytics(demand_statement(f)))
+        return _demand(await self._rows(demand_statement(f)))
 
     async def funnel(self, q: FunnelQuery) -> Funnel:
         args = (q.job_id, q.company_id, q.scope_company_id, q.start, q.end)
