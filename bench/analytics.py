@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.job_board import TOKEN, fail, server, stores  # noqa: E402
 from datasources.postgres.analytics import (  # noqa: E402
     FUNNEL_SQL,
+    SKILL_SETTINGS,
     demand_statement,
     job_stats_statement,
     timeseries_statement,
@@ -167,12 +168,16 @@ def statements() -> dict[str, tuple[str, list[Any]]]:
 
 async def explain(pg_url: str) -> tuple[dict[str, tuple[float, list[str]]], str]:
     """Execution time and the indexes named in each plan, and the full plans."""
-    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    # JIT off, as on the gateway's read pool (datasources/postgres/reader.py).
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url), server_settings={"jit": "off"})
     summary: dict[str, tuple[float, list[str]]] = {}
     text = []
     try:
         for name, (sql, args) in statements().items():
-            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+            async with conn.transaction():  # as the adapter runs them
+                if "job_skills" in sql:
+                    await conn.execute(SKILL_SETTINGS)
+                rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
             plan = [r[0] for r in rows]
             text += [f"== {name}", sql, *plan, ""]
             ms = next(float(p.split()[2]) for p in plan if p.startswith("Execution Time"))

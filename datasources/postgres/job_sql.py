@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, literal, literal_column, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Table,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -28,13 +40,14 @@ def _text_array(values: tuple[str, ...]) -> ColumnElement[Any]:
     return cast(literal(list(values), ARRAY(Text)), ARRAY(Text))
 
 
-def job_conditions(f: JobFilter) -> ColumnElement[bool]:
-    c = jobs.c
+def job_conditions(f: JobFilter, source: Table = jobs) -> ColumnElement[bool]:
+    """The filter over `jobs`, or over `job_skills` (its copied columns have the same
+    names): there, what only `jobs` holds (the search vector, the skills array) is a
+    semi-join on the job id, so a filter means the same on both."""
+    c = source.c
     conds: list[ColumnElement[bool]] = [c.status.in_(list(f.statuses))]
     if f.scope_company_id is not None:  # the viewer's scope (domain.policy.job_filter)
         conds.append(or_(c.status == JobStatus.OPEN, c.company_id == f.scope_company_id))
-    if f.search is not None:
-        conds.append(c.search.op("@@")(ts_query(f.search)))
     if f.company_ids is not None:
         conds.append(c.company_id.in_(list(f.company_ids)))
     if f.cities is not None:
@@ -54,14 +67,21 @@ def job_conditions(f: JobFilter) -> ColumnElement[bool]:
             conds.append(c.salary_max >= f.salary.min)
         if f.salary.max is not None:
             conds.append(c.salary_min <= f.salary.max)
-    if f.skills_any is not None:
-        conds.append(c.skills.op("&&")(_text_array(f.skills_any)))
-    if f.skills_all is not None:
-        conds.append(c.skills.op("@>")(_text_array(f.skills_all)))
     if f.posted_after is not None:
         conds.append(c.posted_at >= f.posted_after)
     if f.posted_before is not None:
         conds.append(c.posted_at < f.posted_before)
+    on_jobs: list[ColumnElement[bool]] = []
+    if f.search is not None:
+        on_jobs.append(jobs.c.search.op("@@")(ts_query(f.search)))
+    if f.skills_any is not None:
+        on_jobs.append(jobs.c.skills.op("&&")(_text_array(f.skills_any)))
+    if f.skills_all is not None:
+        on_jobs.append(jobs.c.skills.op("@>")(_text_array(f.skills_all)))
+    if source is jobs:
+        conds += on_jobs
+    elif on_jobs:
+        conds.append(c.job_id.in_(select(jobs.c.id).where(*on_jobs)))
     return and_(true(), *conds)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -93,6 +94,29 @@ jobs = Table(
     Column("search", TSVECTOR),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per (job, skill), kept by triggers (migration 0006) for the analytics that
+# group or count by skill; a job without skills has one row with skill NULL. The
+# copied columns have the jobs columns' names and types, so `job_conditions` applies.
+job_skills = Table(
+    "job_skills",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id"), primary_key=True),
+    Column("ord", Integer, primary_key=True),
+    Column("skill", Text(collation="C")),
+    Column("status", job_status, nullable=False),
+    Column("company_id", BigInteger, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("city", Text),
+    Column("remote", remote_policy, nullable=False),
+    Column("employment_type", employment_type, nullable=False),
+    Column("seniority", seniority, nullable=False),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("salary_min", Integer),
+    Column("salary_max", Integer),
+    Column("salary_currency", String(3, collation="C")),
+    Column("salary", Float),  # generated: the midpoint of the range, or its one bound
 )
 
 applications = Table(
