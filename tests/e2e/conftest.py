@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,30 @@ def start_gateway(
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gateway did not start: " + (data_dir / "gateway.log").read_text())
+
+
+def shared_env(seeded: Seeded, label: str, jwt_secret: str, **extra: str) -> dict[str, str]:
+    """The env of a group of gateways and workers that share the stores and a broker
+    namespace of their own (`label` + a random suffix, in HIREGRAPH_BROKER__NAMESPACE):
+    tokens signed with `jwt_secret`, and no response cache unless `extra` turns it on."""
+    shared = {
+        "HIREGRAPH_AUTH__JWT_SECRET": jwt_secret,
+        "HIREGRAPH_BROKER__NAMESPACE": f"{label}{uuid.uuid4().hex[:10]}",
+        "HIREGRAPH_RESPONSE_CACHE__ENABLED": "false",
+    }
+    return seeded.env(**(shared | extra))
+
+
+def start_worker(env: dict[str, str], data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`hiregraph worker` (plus `args`, e.g. `--no-consumers`), logging to data_dir;
+    stop it with `stop_gateway`."""
+    with (data_dir / "worker.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", *args],
+            env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_gateway(proc: subprocess.Popen[bytes]) -> int:

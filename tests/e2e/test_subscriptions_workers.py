@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ import pytest
 import websockets
 
 from datasources.postgres.engine import asyncpg_dsn
-from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
 from tests.e2e.real_writes import UPDATE_JOB, _delete_created
 from tests.e2e.test_authz import SECRET
 from tests.e2e.test_subscriptions import UPDATED, Client, Writes, connect
@@ -37,24 +35,16 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    namespace = f"subsw{uuid.uuid4().hex[:10]}"
-    env = seeded.env(
-        HIREGRAPH_AUTH__JWT_SECRET=SECRET,
-        HIREGRAPH_BROKER__NAMESPACE=namespace,
-        HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+    env = shared_env(
+        seeded,
+        "subsw",
+        SECRET,
         # the test opens up to 24 anonymous connections (one viewer) until both workers
         # hold one; the kernel may put more than the default 10 on one worker
         HIREGRAPH_WEBSOCKET__MAX_CONNECTIONS_PER_VIEWER="50",
     )
     gateway, base = start_gateway(env, tmp_path_factory.mktemp("gw-workers"), "--workers", "2")
-    log_dir: Path = tmp_path_factory.mktemp("relay")
-    with (log_dir / "worker.log").open("wb") as log:
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "worker", "--no-consumers"],
-            env={**env, "HIREGRAPH_DATA_DIR": str(log_dir)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    relay = start_worker(env, tmp_path_factory.mktemp("relay"), "--no-consumers")
     try:
         yield Served(base, int(base.rsplit(":", 1)[1]))
     finally:
