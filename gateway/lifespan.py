@@ -35,13 +35,14 @@ from datasources.postgres.company_writes import PgCompanyWriter
 from datasources.postgres.idempotency import PgIdempotencyStore
 from datasources.postgres.job_writes import PgJobWriter
 from datasources.postgres.jobs import PgJobRepository
+from datasources.redis_client import create_redis
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.idempotency import Idempotency
 from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
-from gateway.settings import Settings
+from gateway.settings import Settings, for_redis_topology
 from gateway.subscriptions import start_event_hub
 from gateway.websocket import ConnectionRegistry
 
@@ -82,7 +83,7 @@ def _cache_client(settings: Settings) -> Redis:
     enforces with a `wait_for` (a new task) on every command: on a response-cache hit
     that was a tenth of the gateway's CPU."""
     c = settings.cache
-    return Redis.from_url(
+    return create_redis(
         _require(settings, "redis"),
         max_connections=c.redis_max_connections,
         socket_timeout=None,  # redis-py 8 defaults to 5 s, enforced with `wait_for`
@@ -169,6 +170,7 @@ def build_lifespan(
     settings: Settings, graphql_schema: GraphQLSchema
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """`graphql_schema` is what the request guard costs and limits operations against."""
+    settings = for_redis_topology(settings)
     p = settings.pools
 
     @asynccontextmanager
@@ -193,7 +195,7 @@ def build_lifespan(
             socket_timeout_ms=p.mongo_socket_timeout_ms,
             event_listeners=[roundtrips.MongoRoundTrips()],
         )
-        redis: Redis = Redis.from_url(
+        redis: Redis = create_redis(
             _require(settings, "redis"),
             max_connections=p.redis_max_connections,
             socket_timeout=p.redis_socket_timeout,
