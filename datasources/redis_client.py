@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 
 Topology = Literal["single", "sentinel", "cluster"]
 SENTINEL, CLUSTER = "redis+sentinel://", "redis+cluster://"
@@ -91,6 +91,15 @@ def parse_redis_url(url: str) -> RedisTarget:
     )
 
 
+class _OwnSentinelsPool(SentinelConnectionPool):
+    """The master's pool, which also closes the Sentinel clients it asks (a client from
+    `Sentinel.master_for` leaves them open when it is closed)."""
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.sentinel_manager.aclose()
+
+
 def create_redis(url: str, **options: Any) -> Redis:
     """A client for `url` with redis-py connection `options` (`max_connections`,
     `socket_timeout`, `socket_connect_timeout`, ...).
@@ -112,8 +121,9 @@ def create_redis(url: str, **options: Any) -> Redis:
     )
     assert target.service is not None  # parse_redis_url guarantees it
     master: Redis = sentinel.master_for(
-        target.service, db=target.db, username=user, password=password, **options
-    )
+        target.service, connection_pool_class=_OwnSentinelsPool,
+        db=target.db, username=user, password=password, **options,
+    )  # fmt: skip
     return master
 
 
