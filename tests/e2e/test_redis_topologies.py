@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -27,9 +28,11 @@ from gateway.settings import (
     ResponseCacheSettings,
     Settings,
 )
-from tests.e2e.conftest import Seeded
+from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
+from tests.e2e.real_writes import UPDATE_JOB, _delete_created
 from tests.e2e.test_authz import SECRET
 from tests.e2e.test_cache_invalidation import _board
+from tests.e2e.test_subscriptions import UPDATED, Writes, connect
 from tests.redis_topologies import Cluster, SentinelGroup, redis_cluster, sentinel_group, until
 
 pytestmark = pytest.mark.e2e
@@ -172,3 +175,40 @@ async def test_the_caches_and_their_invalidation_run_on_the_topology(
         await conn.execute("UPDATE jobs SET title = $2 WHERE id = $1", job_id, title)
         await Invalidator(redis, CacheKeys(tagged)).entities_changed("Job", [job_id])
         await redis.aclose()
+
+
+async def test_subscriptions_run_live_over_rabbitmq_with_a_sentinel_redis(
+    seeded: Seeded, sentinel: SentinelGroup, tmp_path: Path
+) -> None:
+    """With a Sentinel `HIREGRAPH_REDIS_URL` the broker must be another one (RabbitMQ
+    here); a subscriber still receives the events, live (there is no replay stream)."""
+    env = shared_env(
+        seeded, "topo", SECRET,
+        HIREGRAPH_REDIS_URL=sentinel.url,
+        HIREGRAPH_BROKER_URL="amqp://guest:guest@127.0.0.1:5672/",
+        HIREGRAPH_CACHE__KEY_PREFIX=f"hgtopo{uuid.uuid4().hex[:8]}",
+    )  # fmt: skip
+    (tmp_path / "gw").mkdir()
+    (tmp_path / "worker").mkdir()
+    gateway, base = start_gateway(env, tmp_path / "gw")
+    relay = start_worker(env, tmp_path / "worker", "--no-consumers")
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            writes = Writes(http, [])
+            try:
+                job = await writes.job(await writes.company(), publish=True)
+                async with connect(base) as sub:
+                    await sub.subscribe("1", UPDATED, id=job)
+                    await asyncio.sleep(0.5)
+                    await writes.mutate(UPDATE_JOB, input={"id": job, "title": "Via RabbitMQ"})
+                    got = await sub.payload()
+                    assert got["data"]["jobUpdated"]["title"] == "Via RabbitMQ"
+            finally:
+                db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+                try:
+                    await _delete_created(db, writes.companies)
+                finally:
+                    await db.close()
+    finally:
+        stop_gateway(relay)
+        stop_gateway(gateway)
