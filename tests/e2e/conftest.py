@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -95,10 +96,11 @@ def start_gateway(
         env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: `--workers` children die with it
     )
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # `--workers N` on a busy machine starts slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError((data_dir / "gateway.log").read_text())
@@ -107,7 +109,7 @@ def start_gateway(
                 return proc, base
         except httpx.TransportError:
             time.sleep(0.2)
-    proc.kill()
+    _kill_group(proc)
     raise RuntimeError("gateway did not start: " + (data_dir / "gateway.log").read_text())
 
 
@@ -135,13 +137,25 @@ def start_worker(env: dict[str, str], data_dir: Path, *args: str) -> subprocess.
         )
 
 
+def _kill_group(proc: subprocess.Popen[bytes]) -> int:
+    """SIGKILL the process and, for a gateway, its group (the uvicorn workers, which
+    would outlive a killed supervisor)."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except ProcessLookupError:
+        pass
+    return proc.wait()
+
+
 def stop_gateway(proc: subprocess.Popen[bytes]) -> int:
     proc.terminate()
     try:
         return proc.wait(20)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
+        return _kill_group(proc)
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,9 @@ counters, idempotency records and subscription fan-out all live in the stores.""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,12 +16,11 @@ import pytest
 
 from datasources.postgres.engine import asyncpg_dsn
 from domain.viewer import Role, Viewer
-from schema.ids import int_key, to_global_id
+from schema.ids import int_key
 from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
 from tests.e2e.real_writes import CREATE_COMPANY, UPDATE_JOB, _delete_created
 from tests.e2e.test_authz import SECRET, token_for
 from tests.e2e.test_subscriptions import ADMIN, UPDATED, Writes, connect
-from tests.e2e.test_subscriptions_workers import server_pids
 
 pytestmark = pytest.mark.e2e
 
@@ -163,47 +160,3 @@ async def test_an_idempotent_retry_on_b_replays_what_a_answered(
     reused = await _post(pair.b, CREATE_COMPANY, ADMIN, headers=dict(key), input=other)
     assert reused.status_code == 422, reused.text
     assert reused.json()["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
-
-
-async def _ask_on_own_connection(port: int, job: str) -> tuple[int, dict[str, Any]]:
-    """One request on a fresh TCP connection: (the pid of the worker that accepted it,
-    the response body)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        pid = server_pids(port)[writer.get_extra_info("sockname")[1]]
-        body = json.dumps({"query": DETAIL, "variables": {"id": job}}).encode()
-        writer.write(
-            b"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
-        )
-        response = await asyncio.wait_for(reader.read(), 20)
-    finally:
-        writer.close()
-    head, _, payload = response.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200"), response
-    return pid, json.loads(payload)
-
-
-async def test_serve_with_two_workers_answers_from_both(seeded: Seeded, tmp_path: Path) -> None:
-    """`hiregraph serve --workers 2`: the kernel spreads accepted connections over the
-    worker processes; both answer, with the same data."""
-    gateway, base = start_gateway(shared_env(seeded, "srvw", SECRET), tmp_path, "--workers", "2")
-    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
-    try:
-        job_id, title = await db.fetchrow(
-            "SELECT id, title FROM jobs WHERE status = 'open' ORDER BY id LIMIT 1"
-        )
-        answers: dict[int, dict[str, Any]] = {}
-        port = int(base.rsplit(":", 1)[1])
-        for _ in range(40):
-            pid, body = await _ask_on_own_connection(port, to_global_id("Job", job_id))
-            answers[pid] = body
-            if len(answers) == 2:
-                break
-        assert len(answers) == 2, f"every connection landed on one worker: {set(answers)}"
-        assert gateway.pid not in answers  # the supervisor only supervises
-        for body in answers.values():
-            assert body["data"]["job"]["title"] == title
-    finally:
-        await db.close()
-        stop_gateway(gateway)
