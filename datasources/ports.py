@@ -186,6 +186,9 @@ class Datasources:
     invalidator: EntityInvalidator | None = None
     job_analytics: JobAnalytics | None = None
     candidate_analytics: CandidateAnalytics | None = None
+    # The same ports reading from the primaries, when queries read from replicas
+    # (gateway/replicas.py): what mutations and subscriptions read with.
+    primary: Datasources | None = None
 
 
 class ApiKeyLookup(Protocol):

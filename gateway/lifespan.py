@@ -20,28 +20,24 @@ from datasources.cache.keys import CacheKeys, CacheStats, Invalidator
 from datasources.cache.repositories import EntityCacheConfig, with_entity_cache
 from datasources.cache.responses import RedisResponseStore
 from datasources.mongo import client as mongo_client
-from datasources.mongo.analytics import MongoAnalytics
-from datasources.mongo.repositories import MongoCandidateRepository
 from datasources.mongo.writes import MongoCandidateWriter
 from datasources.ports import Datasources
 from datasources.postgres import engine as pg_engine
 from datasources.postgres import reader as pg_reader
-from datasources.postgres.analytics import PgAnalytics
 from datasources.postgres.api_keys import PgApiKeyRepository
 from datasources.postgres.application_writes import PgApplicationWriter
-from datasources.postgres.applications import PgApplicationRepository
-from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.company_writes import PgCompanyWriter
 from datasources.postgres.idempotency import PgIdempotencyStore
 from datasources.postgres.job_writes import PgJobWriter
-from datasources.postgres.jobs import PgJobRepository
+from datasources.redis_client import create_redis
+from gateway import replicas
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.idempotency import Idempotency
 from gateway.limits import GatewayLimits
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
-from gateway.settings import Settings
+from gateway.settings import Settings, for_redis_topology
 from gateway.subscriptions import start_event_hub
 from gateway.websocket import ConnectionRegistry
 
@@ -82,7 +78,7 @@ def _cache_client(settings: Settings) -> Redis:
     enforces with a `wait_for` (a new task) on every command: on a response-cache hit
     that was a tenth of the gateway's CPU."""
     c = settings.cache
-    return Redis.from_url(
+    return create_redis(
         _require(settings, "redis"),
         max_connections=c.redis_max_connections,
         socket_timeout=None,  # redis-py 8 defaults to 5 s, enforced with `wait_for`
@@ -169,6 +165,7 @@ def build_lifespan(
     settings: Settings, graphql_schema: GraphQLSchema
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """`graphql_schema` is what the request guard costs and limits operations against."""
+    settings = for_redis_topology(settings)
     p = settings.pools
 
     @asynccontextmanager
@@ -193,7 +190,7 @@ def build_lifespan(
             socket_timeout_ms=p.mongo_socket_timeout_ms,
             event_listeners=[roundtrips.MongoRoundTrips()],
         )
-        redis: Redis = Redis.from_url(
+        redis: Redis = create_redis(
             _require(settings, "redis"),
             max_connections=p.redis_max_connections,
             socket_timeout=p.redis_socket_timeout,
@@ -211,31 +208,31 @@ def build_lifespan(
             acquire_timeout=p.postgres_pool_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,
         )
-        datasources = Datasources(
-            companies=PgCompanyRepository(pool, p.postgres_pool_timeout),
-            jobs=PgJobRepository(pool, p.postgres_pool_timeout),
-            applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
-            candidates=MongoCandidateRepository(db),
-            probes={
-                # The pool that serves reads is the one whose health matters.
-                "postgres": lambda: pg_reader.ping(pool),
-                "mongo": lambda: mongo_client.ping(mongo),
-                "redis": redis_ping,
-            },
-        )
+        primary = replicas.primary_stores(settings, pool, mongo)
+        query_stores = await replicas.open_query_stores(settings, primary, mongo)
+        probes: dict[str, Any] = {
+            # The pool that serves reads is the one whose health matters.
+            "postgres": lambda: pg_reader.ping(pool),
+            "mongo": lambda: mongo_client.ping(mongo),
+            "redis": redis_ping,
+            **replicas.replica_probe(query_stores),
+        }
         app.state.cache_stats = CacheStats()
         cache_redis = _cache_client(settings)
-        if settings.cache.enabled:
-            datasources = with_entity_cache(
-                datasources, cache_redis, _cache_config(settings), app.state.cache_stats
+
+        def ports(stores: replicas.ReadStores) -> Datasources:
+            ds = Datasources(**replicas.read_ports(stores, p.postgres_pool_timeout), probes=probes)
+            if settings.cache.enabled:
+                ds = with_entity_cache(
+                    ds, cache_redis, _cache_config(settings), app.state.cache_stats
+                )
+            return replace(
+                ds, **_writers(engine, mongo, db), invalidator=_invalidator(settings, cache_redis)
             )
-        datasources = replace(
-            datasources,
-            **_writers(engine, mongo, db),
-            invalidator=_invalidator(settings, cache_redis),
-            job_analytics=PgAnalytics(pool, p.postgres_pool_timeout),
-            candidate_analytics=MongoAnalytics(db),
-        )
+
+        datasources = ports(primary)
+        if query_stores is not None:  # queries on the replicas, the rest on the primaries
+            datasources = replace(ports(query_stores), primary=datasources)
         app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(
@@ -260,6 +257,8 @@ def build_lifespan(
             await stop_hub()
             await limits.aclose()
             await cache_redis.aclose()
+            if query_stores is not None:
+                await query_stores.aclose()
             await pool.close()
             await engine.dispose()
             await mongo.close()

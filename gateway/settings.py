@@ -13,6 +13,7 @@ from limits import parse as parse_rate_limit
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from datasources.redis_client import cluster_key_prefix, parse_redis_url
 from domain.viewer import Role
 from gateway.settings_events import BrokerSettings as BrokerSettings
 from gateway.settings_events import IdempotencySettings as IdempotencySettings
@@ -25,6 +26,9 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 MIN_PROD_SECRET_BYTES = 32
+MongoReadPreference = Literal[
+    "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"
+]
 
 
 class PoolSettings(BaseModel):
@@ -275,6 +279,10 @@ class Settings(BaseSettings):
     mongo_db: str = "hiregraph"
     redis_url: str | None = None
     broker_url: str | None = None
+    # Scale-out (README "Scaling out"): a read replica for queries and aggregates (never
+    # for a mutation's reads), and where MongoDB reads may go.
+    postgres_read_url: str | None = None
+    mongo_read_preference: MongoReadPreference = "primary"
     data_dir: Path = Path("./.hiregraph")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
@@ -326,6 +334,24 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_topology(cls, url: str | None) -> str | None:
+        if url is not None:
+            parse_redis_url(url)  # ValueError naming what is wrong
+        return url
+
+    @model_validator(mode="after")
+    def _broker_on_one_redis(self) -> Settings:
+        """The event broker (Redis Streams through FastStream) takes one server's URL."""
+        url = self.event_broker_url
+        if url is not None and url.startswith(("redis+sentinel://", "redis+cluster://")):
+            raise ValueError(
+                "the Redis Streams event broker needs a redis:// or rediss:// URL: with a "
+                "Sentinel or Cluster HIREGRAPH_REDIS_URL set HIREGRAPH_BROKER_URL as well"
+            )
+        return self
+
     def url_for(self, store: str) -> str | None:
         url: str | None = getattr(self, f"{store}_url")
         return url
@@ -351,3 +377,15 @@ class Settings(BaseSettings):
     @property
     def round_trips_in_responses(self) -> bool:
         return self.env == "dev" if self.expose_round_trips is None else self.expose_round_trips
+
+
+def for_redis_topology(settings: Settings) -> Settings:
+    """On a Redis Cluster the cache key prefix becomes a hash tag, so that the caches'
+    multi-key commands and scripts touch one slot (datasources/redis_client.py)."""
+    if settings.redis_url is None:
+        return settings
+    prefix = cluster_key_prefix(settings.redis_url, settings.cache.key_prefix)
+    if prefix == settings.cache.key_prefix:
+        return settings
+    cache = settings.cache.model_copy(update={"key_prefix": prefix})
+    return settings.model_copy(update={"cache": cache})

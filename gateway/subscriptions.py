@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from datasources.events.broker import BroadcastBroker, create_event_broker
 from datasources.events.fanout import EventHub
 from datasources.events.replay import events_after
+from datasources.redis_client import create_redis, parse_redis_url
 from domain.events import DomainEvent
 from gateway.settings import Settings
 from gateway.worker import broker_options
@@ -46,13 +47,13 @@ async def start_event_hub(settings: Settings, redis_url: str) -> tuple[EventHub 
         log.warning("subscriptions are off: a %s broker cannot broadcast", broker.kind)
         return None, nothing
     stream = options.names.exchange
-    client: Redis = Redis.from_url(redis_url)
+    client: Redis = create_redis(redis_url)
     replay = partial(events_after, client, stream, max_scan=settings.subscriptions.replay_max_scan)
     hub = EventHub(settings.subscriptions.queue_size, replay)
     # RabbitMQ keeps nothing to replay from: append to the Redis stream as events arrive.
     store = (
         None
-        if broker.kind == "redis"
+        if broker.kind == "redis" or not _one_server(redis_url)
         else RedisBroker(redis_url, logger=log, log_level=logging.DEBUG)
     )
 
@@ -80,3 +81,12 @@ async def start_event_hub(settings: Settings, redis_url: str) -> tuple[EventHub 
         await client.aclose()
 
     return hub, stop
+
+
+def _one_server(redis_url: str) -> bool:
+    """FastStream's Redis client takes one server's URL: with a Sentinel or Cluster URL
+    there is no replay stream (live events only; `after` finds nothing to replay)."""
+    if parse_redis_url(redis_url).topology == "single":
+        return True
+    log.warning("subscriptions: no replay stream on a Sentinel/Cluster Redis (live only)")
+    return False

@@ -23,7 +23,8 @@ from datasources.events.worker import Relay, Worker
 from datasources.mongo import client as mongo_client
 from datasources.postgres import engine as pg_engine
 from datasources.postgres.idempotency import ExpiredKeysPurge
-from gateway.settings import Settings
+from datasources.redis_client import create_redis
+from gateway.settings import Settings, for_redis_topology
 
 log = logging.getLogger("hiregraph.worker")
 
@@ -59,7 +60,7 @@ async def open_clients(settings: Settings) -> AsyncIterator[Clients]:
         connect_timeout_ms=p.mongo_connect_timeout_ms,
         socket_timeout_ms=p.mongo_socket_timeout_ms,
     )
-    redis: Redis = Redis.from_url(
+    redis: Redis = create_redis(
         _require(settings.redis_url, "HIREGRAPH_REDIS_URL"),
         socket_timeout=p.redis_socket_timeout,
         socket_connect_timeout=p.redis_connect_timeout,
@@ -108,7 +109,8 @@ def build_worker(
             MongoOutboxRelay(db, broker, owner, options),
             ExpiredKeysPurge(clients.engine),  # housekeeping, as long as the relays run
         ]
-    invalidator = Invalidator(clients.redis, CacheKeys(settings.cache.key_prefix))
+    prefix = for_redis_topology(settings).cache.key_prefix  # the gateways' prefix
+    invalidator = Invalidator(clients.redis, CacheKeys(prefix))
     consumer_list = default_consumers(clients.engine, db, invalidator) if consumers else []
     return Worker(
         broker,

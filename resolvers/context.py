@@ -33,3 +33,16 @@ class Context:
         self.request = request
         self.response = response
         self.field_suggestions = True  # "Did you mean ...?" in validation errors
+
+    def reads_for(self, operation: str) -> Datasources:
+        """The ports an operation of this type ("query", "mutation", "subscription")
+        reads with: the replicas' for a query, the primaries' otherwise (a mutation's
+        payload must show its own write; an event names a write a replica may not have).
+        Called before execution: the loaders are rebuilt on the ports chosen. A WebSocket
+        connection shares one Context, so after its first subscription or mutation its
+        queries read from the primaries too (the safe direction)."""
+        primary = self.datasources.primary
+        if operation != "query" and primary is not None:
+            self.datasources = primary
+            self.loaders = Loaders(primary, self.viewer)
+        return self.datasources

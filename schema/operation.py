@@ -100,6 +100,12 @@ class GatewayOperation(SchemaExtension):
         context.pre_execution_errors = _validate(
             context.schema._schema, context.graphql_document, context.validation_rules
         )
+        # Mutations and subscriptions read from the primaries (gateway/replicas.py).
+        ctx = context.context
+        replicated = getattr(getattr(ctx, "datasources", None), "primary", None) is not None
+        if replicated and not context.pre_execution_errors:
+            with contextlib.suppress(RuntimeError):  # no such operation: reported later
+                ctx.reads_for(context.operation_type.value)
         yield
 
     def get_results(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from datasources.events.broker import (
     BrokerOptions,
     EventHandler,
 )
+from datasources.redis_client import create_redis
 from domain.events import DomainEvent
 
 log = logging.getLogger("hiregraph.events")
@@ -163,7 +164,7 @@ class RedisEvents:
     async def _create_groups(self) -> None:
         """Each consumer group starts at the beginning of the stream, so events published
         before a consumer first ran still reach it (FastStream would start it at `$`)."""
-        client: Redis = Redis.from_url(self.url)
+        client: Redis = create_redis(self.url)
         try:
             for group in self.groups:
                 try:

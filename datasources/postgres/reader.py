@@ -47,7 +47,12 @@ class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
 
 
 async def create_pool(
-    dsn: str, *, max_size: int, acquire_timeout: float, statement_timeout_ms: int
+    dsn: str,
+    *,
+    max_size: int,
+    acquire_timeout: float,
+    statement_timeout_ms: int,
+    application_name: str = "hiregraph",
 ) -> asyncpg.Pool:
     # min_size=0: the gateway starts (and reports not ready) while Postgres is down.
     pool: asyncpg.Pool = await asyncpg.create_pool(
@@ -58,7 +63,7 @@ async def create_pool(
         connection_class=ReadConnection,
         server_settings={
             "statement_timeout": str(statement_timeout_ms),
-            "application_name": "hiregraph",
+            "application_name": application_name,
             # Only the analytics aggregates cost enough to be JIT-compiled, and there the
             # compilation took longer than it saved (1.3 s of 4.5 s at large).
             "jit": "off",

@@ -46,6 +46,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from datasources.redis_client import create_redis
 from domain.viewer import Role, Viewer
 
 log = logging.getLogger("hiregraph.limits")
@@ -149,7 +150,7 @@ class RateLimiter:
         if redis_url is not None:
             # No per-command socket timeout: redis-py wraps every send in `wait_for` (a
             # task per command) for it. One `asyncio.timeout` per hit bounds the call.
-            self._redis = Redis.from_url(
+            self._redis = create_redis(
                 redis_url, socket_timeout=None, socket_connect_timeout=timeout
             )
             self._spend = self._redis.register_script(_SPEND)
@@ -219,7 +220,9 @@ class RateLimiter:
 
     async def _spend_in_redis(self, item: RateLimitItem, identity: str, cost: int) -> Decision:
         window = item.get_expiry()
-        current = f"{self._prefix}:{identity}:{item.amount}/{window}"
+        # The hash tag `{...}` puts both counters in one slot: the script runs on a Redis
+        # Cluster too (its keys must share a slot).
+        current = f"{self._prefix}:{{{identity}:{item.amount}/{window}}}"
         async with asyncio.timeout(self._timeout):
             reply = await self._spend(
                 keys=[f"{current}:prev", current], args=[item.amount, window, cost]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +96,11 @@ def start_gateway(
         env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: `--workers` children die with it
     )
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # `--workers N` on a busy machine starts slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError((data_dir / "gateway.log").read_text())
@@ -106,8 +109,45 @@ def start_gateway(
                 return proc, base
         except httpx.TransportError:
             time.sleep(0.2)
-    proc.kill()
+    _kill_group(proc)
     raise RuntimeError("gateway did not start: " + (data_dir / "gateway.log").read_text())
+
+
+def shared_env(seeded: Seeded, label: str, jwt_secret: str, **extra: str) -> dict[str, str]:
+    """The env of a group of gateways and workers that share the stores and a broker
+    namespace of their own (`label` + a random suffix, in HIREGRAPH_BROKER__NAMESPACE):
+    tokens signed with `jwt_secret`, and no response cache unless `extra` turns it on."""
+    shared = {
+        "HIREGRAPH_AUTH__JWT_SECRET": jwt_secret,
+        "HIREGRAPH_BROKER__NAMESPACE": f"{label}{uuid.uuid4().hex[:10]}",
+        "HIREGRAPH_RESPONSE_CACHE__ENABLED": "false",
+    }
+    return seeded.env(**(shared | extra))
+
+
+def start_worker(env: dict[str, str], data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`hiregraph worker` (plus `args`, e.g. `--no-consumers`), logging to data_dir;
+    stop it with `stop_gateway`."""
+    with (data_dir / "worker.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", *args],
+            env={**env, "HIREGRAPH_DATA_DIR": str(data_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> int:
+    """SIGKILL the process and, for a gateway, its group (the uvicorn workers, which
+    would outlive a killed supervisor)."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except ProcessLookupError:
+        pass
+    return proc.wait()
 
 
 def stop_gateway(proc: subprocess.Popen[bytes]) -> int:
@@ -115,8 +155,7 @@ def stop_gateway(proc: subprocess.Popen[bytes]) -> int:
     try:
         return proc.wait(20)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
+        return _kill_group(proc)
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -30,7 +27,14 @@ from datasources.postgres.engine import asyncpg_dsn
 from domain.events import JOB_POSTED, DomainEvent
 from domain.viewer import Role, Viewer
 from schema.ids import int_key, to_global_id
-from tests.e2e.conftest import NODE_DIR, Seeded, start_gateway, stop_gateway
+from tests.e2e.conftest import (
+    NODE_DIR,
+    Seeded,
+    shared_env,
+    start_gateway,
+    start_worker,
+    stop_gateway,
+)
 from tests.e2e.real_writes import (
     CREATE_COMPANY,
     POST_JOB,
@@ -62,24 +66,13 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    namespace = f"subs{uuid.uuid4().hex[:10]}"
-    env = seeded.env(
-        HIREGRAPH_AUTH__JWT_SECRET=SECRET,
-        HIREGRAPH_BROKER__NAMESPACE=namespace,
-        HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
-    )
+    env = shared_env(seeded, "subs", SECRET)
+    namespace = env["HIREGRAPH_BROKER__NAMESPACE"]
     a, base_a = start_gateway(env, tmp_path_factory.mktemp("gw-a"))
     b, base_b = start_gateway(env, tmp_path_factory.mktemp("gw-b"))
     env_c = {**env, "HIREGRAPH_SUBSCRIPTIONS__QUEUE_SIZE": "2"}
     c, base_c = start_gateway(env_c, tmp_path_factory.mktemp("gw-c"))
-    log_dir: Path = tmp_path_factory.mktemp("worker")
-    with (log_dir / "worker.log").open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "worker", "--no-consumers"],
-            env={**env, "HIREGRAPH_DATA_DIR": str(log_dir)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_worker(env, tmp_path_factory.mktemp("worker"), "--no-consumers")
     try:
         yield Cluster(base_a, base_b, base_c, namespace, seeded.redis_url)
     finally:

@@ -1,4 +1,5 @@
-"""Subscriptions under `hiregraph serve --workers 2`: each uvicorn worker process reads
+"""`hiregraph serve --workers 2`: both worker processes answer queries; and subscriptions:
+each uvicorn worker process reads
 every event from the broker on its own, so a mutation handled by either worker reaches
 subscribers on both (connections are placed on workers by the kernel's accept; the test
 finds each connection's worker from the socket's owner, `ss -tnp`)."""
@@ -6,14 +7,14 @@ finds each connection's worker from the socket's owner, `ss -tnp`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -21,12 +22,14 @@ import pytest
 import websockets
 
 from datasources.postgres.engine import asyncpg_dsn
-from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from schema.ids import to_global_id
+from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
 from tests.e2e.real_writes import UPDATE_JOB, _delete_created
 from tests.e2e.test_authz import SECRET
 from tests.e2e.test_subscriptions import UPDATED, Client, Writes, connect
 
 pytestmark = pytest.mark.e2e
+DETAIL = "query($id: ID!) { job(id: $id) { id title } }"
 
 
 @dataclass(frozen=True)
@@ -37,24 +40,16 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    namespace = f"subsw{uuid.uuid4().hex[:10]}"
-    env = seeded.env(
-        HIREGRAPH_AUTH__JWT_SECRET=SECRET,
-        HIREGRAPH_BROKER__NAMESPACE=namespace,
-        HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+    env = shared_env(
+        seeded,
+        "subsw",
+        SECRET,
         # the test opens up to 24 anonymous connections (one viewer) until both workers
         # hold one; the kernel may put more than the default 10 on one worker
         HIREGRAPH_WEBSOCKET__MAX_CONNECTIONS_PER_VIEWER="50",
     )
     gateway, base = start_gateway(env, tmp_path_factory.mktemp("gw-workers"), "--workers", "2")
-    log_dir: Path = tmp_path_factory.mktemp("relay")
-    with (log_dir / "worker.log").open("wb") as log:
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "worker", "--no-consumers"],
-            env={**env, "HIREGRAPH_DATA_DIR": str(log_dir)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    relay = start_worker(env, tmp_path_factory.mktemp("relay"), "--no-consumers")
     try:
         yield Served(base, int(base.rsplit(":", 1)[1]))
     finally:
@@ -103,6 +98,46 @@ async def test_an_event_reaches_subscribers_on_both_workers(served: Served, writ
             got = [await c.payload() for c in clients.values()]
             assert [p["data"]["jobUpdated"]["title"] for p in got] == [title, title]
             assert got[0]["extensions"]["eventId"] == got[1]["extensions"]["eventId"]
+
+
+async def _ask_on_own_connection(port: int, job: str) -> tuple[int, dict[str, Any]]:
+    """One request on a fresh TCP connection: (the pid of the worker that accepted it,
+    the response body)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        pid = server_pids(port)[writer.get_extra_info("sockname")[1]]
+        body = json.dumps({"query": DETAIL, "variables": {"id": job}}).encode()
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        response = await asyncio.wait_for(reader.read(), 20)
+    finally:
+        writer.close()
+    head, _, payload = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), response
+    return pid, json.loads(payload)
+
+
+async def test_serve_with_two_workers_answers_from_both(served: Served, seeded: Seeded) -> None:
+    """`hiregraph serve --workers 2`: the kernel spreads accepted connections over the
+    worker processes; both answer queries, with the same data."""
+    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+    try:
+        job_id, title = await db.fetchrow(
+            "SELECT id, title FROM jobs WHERE status = 'open' ORDER BY id LIMIT 1"
+        )
+        answers: dict[int, dict[str, Any]] = {}
+        for _ in range(40):
+            pid, body = await _ask_on_own_connection(served.port, to_global_id("Job", job_id))
+            answers[pid] = body
+            if len(answers) == 2:
+                break
+        assert len(answers) == 2, f"every connection landed on one worker: {set(answers)}"
+        for body in answers.values():
+            assert body["data"]["job"]["title"] == title
+    finally:
+        await db.close()
 
 
 async def test_stopping_the_workers_completes_subscriptions_with_1001(

@@ -30,6 +30,7 @@ OPTIONAL = {
     "HIREGRAPH_AUTH__JWKS_URL",
     "HIREGRAPH_AUTH__AUDIENCE",
     "HIREGRAPH_AUTH__ISSUER",
+    "HIREGRAPH_POSTGRES_READ_URL",  # a replica, when there is one (secret.yaml shows it)
 }
 SECRET_KEYS = {
     "HIREGRAPH_POSTGRES_URL",

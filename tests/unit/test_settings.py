@@ -140,7 +140,7 @@ def test_prod_refuses_weak_auth(
         ("ENV", "prod"),
         ("POSTGRES_URL", "p"),
         ("MONGO_URL", "m"),
-        ("REDIS_URL", "r"),
+        ("REDIS_URL", "redis://r"),
     ):
         auth_env.setenv(f"HIREGRAPH_{name}", url)
     for name, value in env.items():
