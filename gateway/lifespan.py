@@ -237,6 +237,7 @@ def build_lifespan(
             candidate_analytics=MongoAnalytics(db),
         )
         app.state.datasources = datasources
+        app.state.read_pool, app.state.write_engine = pool, engine  # pool usage metrics
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(
             settings,
