@@ -58,6 +58,21 @@ def enable(exporter: Any = None) -> Any:
     return provider
 
 
+def disable() -> None:
+    """Undo `enable` for this process (tests; a process normally keeps its choice)."""
+    global _installed
+    observe.tracer = None
+    if _installed:
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+        AsyncPGInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
+        PymongoInstrumentor().uninstrument()
+        RedisInstrumentor().uninstrument()
+        _installed = False
+
+
 def wrap_asgi(app: Any) -> Any:
     """`app` inside the OpenTelemetry ASGI middleware: the HTTP server span."""
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
