@@ -50,8 +50,8 @@ async def test_counters_sum_across_workers(seeded: Seeded, tmp_path: Path) -> No
             sent += 1
         # A worker records a request just after sending its response: let the last land.
         deadline = time.monotonic() + 10
-        while sum(requests_per_worker(stale).values()) < sent and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)  # noqa: ASYNC110 - the state is a file, nothing to await
+        while sum(requests_per_worker(stale).values()) < sent and time.monotonic() < deadline:  # noqa: ASYNC110 - a file
+            await asyncio.sleep(0.05)
         per_worker = requests_per_worker(stale)
         assert len(per_worker) == 2, (sent, per_worker)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
