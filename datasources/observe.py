@@ -7,6 +7,7 @@ process-wide (one per process, like the prometheus registry it feeds).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -17,6 +18,10 @@ class Sink(Protocol):
 
     def batch(self, loader: str, size: int) -> None: ...
 
+    def outbox(self, store: str, lag_seconds: float) -> None: ...
+
+    def relay_error(self, store: str) -> None: ...
+
 
 class _Nothing:
     def store_call(self, store: str, operation: str, seconds: float, ok: bool) -> None:
@@ -26,6 +31,12 @@ class _Nothing:
         return None
 
     def batch(self, loader: str, size: int) -> None:
+        return None
+
+    def outbox(self, store: str, lag_seconds: float) -> None:
+        return None
+
+    def relay_error(self, store: str) -> None:
         return None
 
 
@@ -39,6 +50,17 @@ def install(new: Sink | None) -> None:
     """Set the process's sink (None: back to no-ops)."""
     global sink
     sink = new or _Nothing()
+
+
+def outbox_lag(store: str, rows: Any) -> None:
+    """The age of the oldest event a relay batch claimed (0 when the outbox is empty)."""
+    oldest = min((r["occurred_at"] for r in rows), default=None)
+    if oldest is None:
+        sink.outbox(store, 0.0)
+        return
+    if oldest.tzinfo is None:  # BSON dates come back naive, in UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    sink.outbox(store, max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
 
 
 def sql_operation(sql: str) -> str:

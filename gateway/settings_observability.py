@@ -21,3 +21,6 @@ class ObservabilitySettings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Distinct operation names kept as metric labels per process; later ones are `other`.
     operation_name_cap: int = Field(200, ge=1, le=10_000)
+    # `hiregraph worker` serves its metrics (outbox lag, relay errors, store calls) on
+    # this port at /metrics, on HIREGRAPH_HOST; 0: not served.
+    worker_metrics_port: int = Field(9465, ge=0, le=65535)

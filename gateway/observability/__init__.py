@@ -34,6 +34,22 @@ def install(app: Any, settings: ObservabilitySettings) -> None:
         tracing.instrument_fastapi(app)
 
 
+def serve_worker_metrics(settings: ObservabilitySettings, host: str) -> None:
+    """`hiregraph worker`: feed the metrics and serve them on their own port."""
+    if not structlog.is_configured():
+        logs.configure(settings.log_level)
+    metrics.install(settings.metrics_enabled)
+    if settings.metrics_enabled and settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(settings.worker_metrics_port, addr=host)
+        except OSError as error:  # e.g. a second worker on one host: run, unscraped
+            logs.logger().warning(
+                "worker_metrics_unavailable", port=settings.worker_metrics_port, error=str(error)
+            )
+
+
 def lifespan(inner: Lifespan) -> Lifespan:
     @asynccontextmanager
     async def observed(app: Any) -> AsyncIterator[None]:
@@ -79,4 +95,4 @@ async def _sample_forever() -> None:
         await asyncio.sleep(SAMPLE_SECONDS)
 
 
-__all__ = ["install", "lifespan", "logs", "metrics", "tracing"]
+__all__ = ["install", "lifespan", "logs", "metrics", "serve_worker_metrics", "tracing"]

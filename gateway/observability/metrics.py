@@ -121,6 +121,12 @@ class StoreSink:
     def batch(self, loader: str, size: int) -> None:
         BATCH_SIZE.labels(loader).observe(size)
 
+    def outbox(self, store: str, lag_seconds: float) -> None:
+        OUTBOX_LAG.labels(store).set(lag_seconds)
+
+    def relay_error(self, store: str) -> None:
+        RELAY_ERRORS.labels(store).inc()
+
 
 def rate_limited(viewer: Viewer) -> None:
     RATE_LIMITED.labels(viewer_kind(viewer)).inc()
