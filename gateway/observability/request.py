@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 _SEVERITY = {"ok": 0, "partial": 1, "error": 2, "rejected": 3}
 
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
 _current: ContextVar[Observation | None] = ContextVar("hiregraph_observation", default=None)
 
 
@@ -116,13 +117,13 @@ class Observer:
         observation.operation = self.names.fold(name if isinstance(name, str) else None)
         observation.document_hash = hashlib.sha256(query.encode()).hexdigest()
 
+    def span(self, observation: Observation) -> AbstractContextManager[None]:
+        """The GraphQL operation's span (tracing on), else a shared no-op."""
+        return _NO_SPAN if observe.tracer is None else self._span(observation)
+
     @contextmanager
-    def span(self, observation: Observation) -> Iterator[None]:
-        """The GraphQL operation's span (tracing on), else nothing at all."""
+    def _span(self, observation: Observation) -> Iterator[None]:
         tracer = observe.tracer
-        if tracer is None:
-            yield
-            return
         name = f"{observation.operation_type} {observation.operation}"
         attributes = {"graphql.operation.name": observation.operation,
                       "graphql.operation.type": observation.operation_type,
