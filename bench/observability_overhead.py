@@ -48,7 +48,7 @@ class _Sink(BaseHTTPRequestHandler):
 
     exported = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
         _Sink.exported += 1
         self.send_response(200)
@@ -106,7 +106,7 @@ def main() -> None:
                 urls[name] = stack.enter_context(job_board.server(app, {**env, **otel, **extra}))
         cpu: dict[str, list[float]] = {name: [] for name in VARIANTS}
         rps: dict[str, list[float]] = {name: [] for name in VARIANTS}
-        for name, url in urls.items():
+        for url in urls.values():
             job_board.check(url)
             job_board.wrk(url, f.name, 2, args.connections)  # warm-up
         for _ in range(args.rounds):
