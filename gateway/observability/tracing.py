@@ -17,6 +17,7 @@ span object is created per request (measured in bench/observability_overhead.py)
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from datasources import observe
@@ -35,7 +36,13 @@ def enable(exporter: Any = None) -> Any:
 
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
-        provider = TracerProvider(resource=Resource.create({"service.name": "hiregraph"}))
+        # OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win over the default name.
+        named = os.environ.get("OTEL_SERVICE_NAME") or "service.name=" in os.environ.get(
+            "OTEL_RESOURCE_ATTRIBUTES", ""
+        )
+        provider = TracerProvider(
+            resource=Resource.create({} if named else {"service.name": "hiregraph"})
+        )
         trace.set_tracer_provider(provider)
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))

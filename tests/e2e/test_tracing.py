@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Tracer as SdkTracer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NoOpTracer, ProxyTracer
 
 from datasources import observe
 from gateway.app import create_app
@@ -97,12 +100,33 @@ async def test_one_query_is_one_trace_from_http_down_to_each_store(
     assert len(spans) < 60, len(spans)
 
 
-def test_tracing_off_installs_nothing_and_creates_no_tracer() -> None:
+async def test_tracing_off_installs_nothing_and_starts_no_span(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tracing.disable()
+    started: list[str] = []
+    for tracer_class in (SdkTracer, ProxyTracer, NoOpTracer):
+        original = tracer_class.start_span
+
+        def counting(self: Any, name: str, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            started.append(name)
+            return _original(self, name, *args, **kw)
+
+        monkeypatch.setattr(tracer_class, "start_span", counting)
+    app = create_app(settings_for(seeded))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hg") as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": ALL_STORES},
+                headers={"authorization": f"Bearer {token_for(ADMIN)}"},
+            )
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json()
+    assert started == []  # no span object at all, not even a non-recording one
     assert observe.tracer is None
     assert tracing.current_trace_id() is None
-    import asyncpg
-
-    # The instrumentation wraps asyncpg's methods only when on.
+    # The instrumentations wrap the drivers' methods only when on.
     fetch: Any = asyncpg.connection.Connection.fetch
     assert not hasattr(fetch, "__wrapped__")
