@@ -38,7 +38,8 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
         if key not in _KEEP and _SECRET_KEYS.search(key):
             event[key] = "[redacted]"
     for key, value in event.items():
-        if isinstance(value, str) and key not in ("request_id", "trace_id", "document_hash"):
+        # The request fields are built from safe values (GraphQL names, codes, numbers).
+        if isinstance(value, str) and key not in REQUEST_FIELDS and ("@" in value or " " in value):
             event[key] = _BEARER.sub(r"\1 [redacted]", _EMAIL.sub("[email]", value))
     return event
 

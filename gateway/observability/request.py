@@ -162,16 +162,18 @@ class Observer:
 
 
 def _record(observation: Observation, seconds: float, trips: roundtrips.RoundTrips | None) -> None:
-    labels = (observation.operation, observation.operation_type, observation.outcome)
-    metrics.REQUESTS.labels(*labels).inc()
-    metrics.DURATION.labels(*labels).observe(seconds)
+    operation = observation.operation
+    labels = (operation, observation.operation_type, observation.outcome)
+    metrics.requests(*labels).inc()
+    metrics.duration(*labels).observe(seconds)
     for code in observation.codes:
-        metrics.ERRORS.labels(observation.operation, code).inc()
+        metrics.errors(operation, code).inc()
     if observation.cost is not None:
-        metrics.COST.labels(observation.operation).observe(observation.cost)
+        metrics.cost(operation).observe(observation.cost)
     if trips is not None and observation.outcome != "rejected":
-        for store, count in trips.as_dict().items():
-            metrics.ROUND_TRIPS.labels(observation.operation, store).observe(count)
+        metrics.round_trips(operation, "postgres").observe(trips.postgres)
+        metrics.round_trips(operation, "mongo").observe(trips.mongo)
+        metrics.round_trips(operation, "redis").observe(trips.redis)
 
 
 def current() -> Observation | None:
