@@ -255,14 +255,3 @@ async def test_a_slow_operation_logs_its_document_hash(seeded: Seeded) -> None:
     assert lines[0]["document_hash"] == hashlib.sha256(ALL_STORES.encode()).hexdigest()
     assert lines[0]["operation"] == "AllStores"
     assert lines[0]["cost"] > 0
-
-
-def test_operation_names_are_folded_to_a_bounded_set() -> None:
-    from gateway.observability.metrics import OperationNames
-
-    names = OperationNames(cap=2)
-    assert names.fold(None) == "anonymous"
-    assert [names.fold("A"), names.fold("B"), names.fold("C"), names.fold("A")] == [
-        "A", "B", "other", "A"
-    ]  # fmt: skip
-    assert OperationNames().fold("bad name; drop table") == "other"
