@@ -7,6 +7,7 @@ resolvers spawn inherit the context, so every statement of the operation is coun
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 from pymongo import monitoring
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from datasources import observe
 
 _current: ContextVar[RoundTrips | None] = ContextVar("hiregraph_round_trips", default=None)
 
@@ -54,8 +57,31 @@ def _count_sql(*_: Any) -> None:
         counter.postgres += 1
 
 
+def _started(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    conn.info["hiregraph_started"] = time.perf_counter()
+
+
+def _finished(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    started = conn.info.pop("hiregraph_started", None)
+    if started is not None:
+        elapsed = time.perf_counter() - started
+        observe.sink.store_call("postgres", observe.sql_operation(statement), elapsed, True)
+
+
+def _failed(context: Any) -> None:
+    conn = context.connection
+    started = None if conn is None else conn.info.pop("hiregraph_started", None)
+    if started is not None:
+        statement = observe.sql_operation(context.statement or "")
+        observe.sink.store_call("postgres", statement, time.perf_counter() - started, False)
+
+
 def instrument_engine(engine: AsyncEngine) -> None:
+    """Count the engine's statements per operation, and report each to observability."""
     event.listen(engine.sync_engine, "before_cursor_execute", _count_sql)
+    event.listen(engine.sync_engine, "before_cursor_execute", _started)
+    event.listen(engine.sync_engine, "after_cursor_execute", _finished)
+    event.listen(engine.sync_engine, "handle_error", _failed)
 
 
 class MongoRoundTrips(monitoring.CommandListener):
@@ -66,7 +92,10 @@ class MongoRoundTrips(monitoring.CommandListener):
                 counter.mongo += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
+        if event.command_name not in _MONGO_IGNORED:
+            observe.sink.store_call("mongo", event.command_name, event.duration_micros / 1e6, True)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
+        if event.command_name not in _MONGO_IGNORED:
+            seconds = event.duration_micros / 1e6
+            observe.sink.store_call("mongo", event.command_name, seconds, False)

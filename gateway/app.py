@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from fastapi import FastAPI
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import health, metrics
+from gateway import health, metrics, observability
 from gateway.graphql_app import GraphQLApp
 from gateway.lifespan import build_lifespan
 from gateway.limits import static_limits
@@ -26,11 +26,16 @@ class Gateway(FastAPI):
     """
 
     graphql: GraphQLApp | None = None
+    graphql_http: ASGIApp | None = None  # `graphql`, in the HTTP server span when tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.graphql is not None and scope["type"] == "http" and scope["path"] == "/graphql":
+        if (
+            self.graphql_http is not None
+            and scope["type"] == "http"
+            and scope["path"] == "/graphql"
+        ):
             scope["app"] = self
-            await self.graphql(scope, receive, send)
+            await self.graphql_http(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -50,7 +55,7 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
             compiled = CompiledOperations(schema._schema, expose_round_trips=expose, limits=limits)
     app = Gateway(
         title="HireGraph",
-        lifespan=build_lifespan(settings, schema._schema),
+        lifespan=observability.lifespan(build_lifespan(settings, schema._schema)),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -61,6 +66,8 @@ def create_app(settings: Settings, schema: strawberry.Schema | None = None) -> F
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     app.router.routes.append(WebSocketRoute("/graphql", graphql))
     app.graphql = graphql
+    app.graphql_http = graphql
+    observability.install(app, settings.observability)
     app.include_router(health.router)
     app.include_router(metrics.router)
     return app

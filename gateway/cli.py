@@ -138,6 +138,10 @@ def serve(
         # ours turns that into a clean exit so the embedded stores above stop in order.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _exit_cleanly)
+        if workers > 1:  # /metrics then sums every worker's samples (prometheus multiprocess)
+            from gateway.observability.metrics import prepare_multiprocess_dir
+
+            prepare_multiprocess_dir(settings.data_dir)
         _run_server(host, port, workers)
 
 

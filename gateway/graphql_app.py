@@ -34,6 +34,8 @@ from domain.viewer import PUBLIC, Viewer
 from gateway.guard import Admission, Refused, RequestGuard
 from gateway.idempotency import idempotent
 from gateway.limits import error_body, error_status, execution_timeout
+from gateway.observability.request import Observation, Observer
+from gateway.observability.request import current as observation
 from gateway.response_cache import ResponseCache
 from gateway.websocket import VIEWER, TextFrames
 from gateway.websocket_protocols import GuardedGraphQLWS, GuardedTransportWS
@@ -73,12 +75,29 @@ class GraphQLApp(GraphQL[Context, None]):
                 return
             await super().__call__(scope, receive, send)
             return
+        observer: Observer = scope["app"].state.observer
+        observation = observer.begin(scope["headers"])
+        try:
+            await self._serve(scope, receive, _observed(send, observation), guard, observation)
+        finally:
+            observer.finish(observation)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, guard: RequestGuard, seen: Observation
+    ) -> None:
+        state = scope["state"]
         try:
             admission = await guard.admit(scope, receive)
         except Refused as refusal:
-            await _send_json(send, refusal.status, refusal.body, refusal.headers)
+            body = orjson.loads(refusal.body)  # refusals are rare: re-encoded with traceId
+            seen.errors(None, body["errors"])
+            seen.note("rejected")
+            await _send_json(send, refusal.status, orjson.dumps(body), refusal.headers)
             return
         state[VIEWER] = admission.viewer
+        observer: Observer = scope["app"].state.observer
+        if seen.operation == "unknown":  # the guard had no GraphQL payload to note
+            observer.admitted(seen, admission.viewer, admission.payload)
         if admission.headers:
             send = _with_headers(send, admission.headers)
         async with idempotent(scope, admission, send) as guarded:  # Idempotency-Key
@@ -90,11 +109,15 @@ class GraphQLApp(GraphQL[Context, None]):
                 answered, send = await cache.answer(scope, admission, send)
                 if answered:
                     return
-            if self.compiled is not None and await self._answer_compiled(scope, admission, send):
-                return
-            await super().__call__(scope, _replay(admission.body, receive), send)
+            with observer.span(seen):
+                compiled = self.compiled is not None
+                if compiled and await self._answer_compiled(scope, admission, send, seen):
+                    return
+                await super().__call__(scope, _replay(admission.body, receive), send)
 
-    async def _answer_compiled(self, scope: Scope, admission: Admission, send: Send) -> bool:
+    async def _answer_compiled(
+        self, scope: Scope, admission: Admission, send: Send, seen: Observation
+    ) -> bool:
         assert self.compiled is not None
         payload = admission.payload
         if not isinstance(payload, dict) or not isinstance(query := payload.get("query"), str):
@@ -112,10 +135,13 @@ class GraphQLApp(GraphQL[Context, None]):
             async with execution_timeout(self._timeout(scope)):
                 result = await self.compiled.execute(context, query, name, variables)
         except LimitExceeded as timeout:
-            await _send_json(send, error_status(timeout), orjson.dumps(error_body(timeout)))
+            body = error_body(timeout)
+            seen.errors(None, body.get("errors"))
+            await _send_json(send, error_status(timeout), orjson.dumps(body))
             return True
         if result is None:
             return False
+        seen.errors(result.get("data"), result.get("errors"))
         await _send_json(send, 200, orjson.dumps(result))
         return True
 
@@ -132,6 +158,13 @@ class GraphQLApp(GraphQL[Context, None]):
             sub_response.status_code = error_status(timeout)
             extensions = {"code": timeout.code, **timeout.extensions}
             return ExecutionResult(None, [GraphQLError(timeout.message, extensions=extensions)])
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        response = await super().process_result(request, result)
+        seen = observation()
+        if seen is not None:
+            seen.errors(response.get("data"), response.get("errors"))
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -184,6 +217,18 @@ def _with_headers(send: Send, headers: dict[str, str]) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
+def _observed(send: Send, seen: Observation) -> Send:
+    """A send that adds X-Request-Id and X-Trace-Id, and notes the status."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            seen.status = message["status"]
+            message = {**message, "headers": [*message.get("headers", []), *seen.headers()]}
         await send(message)
 
     return sending

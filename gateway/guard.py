@@ -55,6 +55,8 @@ from gateway.apq import HTTP_STATUS as APQ_STATUS
 from gateway.apq import PersistedQueries, PersistedQueryError
 from gateway.limits import GatewayLimits, check_body_size, operations
 from gateway.limits.http import HTTP_STATUS
+from gateway.observability import metrics
+from gateway.observability.request import note_cost, note_request
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings
 from schema.operation import parse_document
@@ -153,6 +155,7 @@ class RequestGuard:
         registrations = await self._resolve_persisted(scope, admission)
         if registrations is not None:
             ops = self._operations(admission.payload)
+        note_request(viewer, admission.payload)
         client = scope.get("client")
         ip = client[0] if client else None
         for op in ops:
@@ -228,7 +231,10 @@ class RequestGuard:
         try:
             admitted = await self.limits.admit(query, name, variables, viewer, ip)
         except LimitExceeded as error:
+            if error.code == "RATE_LIMITED":
+                metrics.rate_limited(viewer)
             raise Refused(error, getattr(error, "headers", None)) from None
+        note_cost(admitted.cost)
         return admitted.rate.headers()
 
     async def _check_trusted(self, viewer: Viewer, query: str) -> None:

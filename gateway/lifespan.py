@@ -234,6 +234,7 @@ def build_lifespan(
         if query_stores is not None:  # queries on the replicas, the rest on the primaries
             datasources = replace(ports(query_stores), primary=datasources)
         app.state.datasources = datasources
+        app.state.read_pool, app.state.write_engine = pool, engine  # pool usage metrics
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(
             settings,

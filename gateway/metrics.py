@@ -1,4 +1,4 @@
-"""/metrics in the Prometheus text format.
+"""/metrics in the Prometheus text format (the metrics: gateway.observability.metrics).
 
 For now the cache's counters (`datasources.cache.keys.CacheStats`): entity, result and
 response-cache hits, misses, writes, and the Redis calls that failed or timed out (and
@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from datasources.cache.keys import CacheStats
+from gateway.observability import metrics as observed
 
 router = APIRouter()
 
@@ -44,8 +45,10 @@ class CacheCollector(Collector):
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry | None = getattr(request.app.state, "metrics", None)
     if registry is None:
-        registry = CollectorRegistry(auto_describe=False)
         stats: CacheStats = getattr(request.app.state, "cache_stats", CacheStats())
-        registry.register(CacheCollector(stats))
+        # The gateway's metrics (gateway.observability.metrics), plus this process's
+        # cache counters when a single process answers for the whole gateway.
+        registry = observed.registry([CacheCollector(stats)])
         request.app.state.metrics = registry
+    observed.GAUGES.sample()
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

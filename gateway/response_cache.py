@@ -31,6 +31,7 @@ import orjson
 from graphql import GraphQLSchema
 from starlette.types import Message, Scope, Send
 
+from datasources import observe
 from datasources.cache.keys import CacheStats
 from datasources.cache.responses import RedisResponseStore
 from domain.viewer import Role, Viewer
@@ -96,12 +97,14 @@ class ResponseCache:
         public = who == "public"
         if found is not None and found.value is not None:
             self.stats.hits += 1
+            observe.sink.cache("responses", 1, 0)
             etag, _, body = found.value.partition(b"\n")
             control = _control(public, max(1, found.ttl))
             await _respond(send, scope, etag, control, body)
             return True, send
         if found is not None:
             self.stats.misses += 1
+            observe.sink.cache("responses", 0, 1)
         key = None if found is None else found.key
         return False, self._capturing(send, scope, policy, public, key)
 

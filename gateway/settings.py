@@ -19,6 +19,7 @@ from gateway.settings_events import BrokerSettings as BrokerSettings
 from gateway.settings_events import IdempotencySettings as IdempotencySettings
 from gateway.settings_events import SubscriptionSettings as SubscriptionSettings
 from gateway.settings_events import WebSocketSettings as WebSocketSettings
+from gateway.settings_observability import ObservabilitySettings as ObservabilitySettings
 
 STORES = ("postgres", "mongo", "redis")
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
@@ -313,6 +314,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     websocket: WebSocketSettings = WebSocketSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

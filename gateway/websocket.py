@@ -46,6 +46,7 @@ from strawberry.types import ExecutionResult
 from domain.errors import HireGraphError, SubscriptionOverflow, Unauthenticated
 from domain.viewer import Viewer
 from gateway.guard import Refused, RequestGuard
+from gateway.observability import metrics
 from gateway.settings_events import WebSocketSettings
 from resolvers.context import Context
 
@@ -78,9 +79,13 @@ class ConnectionRegistry:
         return len(self._open)
 
     def opened(self, connection: Connection) -> None:
+        if connection not in self._open:
+            metrics.WS_CONNECTIONS.inc()
         self._open.add(connection)
 
     def closed(self, connection: Connection, identity: str | None) -> None:
+        if connection in self._open:
+            metrics.WS_CONNECTIONS.dec()
         self._open.discard(connection)
         if identity is not None:
             self._per_identity[identity] -= 1

@@ -38,6 +38,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from gateway.observability import metrics
 from gateway.websocket import GOING_AWAY, SLOW_CONSUMER, Session, limit_error, overflowed
 from resolvers.context import Context
 from schema.subscription import EventStamp
@@ -128,7 +129,9 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         self, operation: Operation[Context, None], result_source: Any
     ) -> None:
         stamp = self.stamps.get(operation.id) or EventStamp()
-        await super()._send_result_stream(operation, self._until_overflow(result_source, stamp))
+        with metrics.SUBSCRIPTIONS.track_inprogress():
+            stream = self._until_overflow(result_source, stamp)
+            await super()._send_result_stream(operation, stream)
 
     async def _until_overflow(
         self, source: AsyncIterator[Any], stamp: EventStamp
@@ -209,9 +212,10 @@ class GuardedGraphQLWS(BaseGraphQLWSHandler[Context, None]):
                 root_value=stamp,
             )
             self.subscriptions[operation_id] = result_source
-            async with aclosing(result_source):
-                if not await self._send_results(operation_id, result_source, stamp):
-                    return
+            with metrics.SUBSCRIPTIONS.track_inprogress():
+                async with aclosing(result_source):
+                    if not await self._send_results(operation_id, result_source, stamp):
+                        return
             await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
             with suppress(Exception):

@@ -24,6 +24,7 @@ from datasources.mongo import client as mongo_client
 from datasources.postgres import engine as pg_engine
 from datasources.postgres.idempotency import ExpiredKeysPurge
 from datasources.redis_client import create_redis
+from gateway.observability import serve_worker_metrics
 from gateway.settings import Settings, for_redis_topology
 
 log = logging.getLogger("hiregraph.worker")
@@ -128,6 +129,7 @@ async def run_worker(settings: Settings, *, relays: bool = True, consumers: bool
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     url = _require(settings.event_broker_url, "HIREGRAPH_BROKER_URL")
+    serve_worker_metrics(settings.observability, settings.host)
     broker = create_event_broker(url, broker_options(settings))
     async with open_clients(settings) as clients:
         worker = build_worker(settings, clients, broker, relays=relays, consumers=consumers)

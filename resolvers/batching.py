@@ -13,6 +13,8 @@ from typing import TypeVar
 
 from strawberry.dataloader import AbstractCache, DataLoader, LoaderTask, get_current_batch
 
+from datasources import observe
+
 P = TypeVar("P", bound=Hashable)
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -86,6 +88,23 @@ class RequestCache(AbstractCache[K, V]):
                 primed[key] = value
 
 
+def observed(
+    name: str, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]
+) -> Callable[[list[K]], Awaitable[Sequence[V]]]:
+    """`load_fn` reporting each batch's size, and in a span `loader <name>` when tracing
+    is on (`datasources.observe.tracer`; off, no span object is created)."""
+
+    async def load(keys: list[K]) -> Sequence[V]:
+        observe.sink.batch(name, len(keys))
+        tracer = observe.tracer
+        if tracer is None:
+            return await load_fn(keys)
+        with tracer.start_as_current_span(f"loader {name}", attributes={"batch.size": len(keys)}):
+            return await load_fn(keys)
+
+    return load
+
+
 class Loader(DataLoader[K, V]):
     """Strawberry's DataLoader with a leaner `load_many` for list-level loads.
 
@@ -99,8 +118,10 @@ class Loader(DataLoader[K, V]):
 
     cache_map: RequestCache[K, V]
 
-    def __init__(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
-        super().__init__(load_fn=load_fn, cache_map=RequestCache())
+    def __init__(
+        self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]], name: str = "loader"
+    ) -> None:
+        super().__init__(load_fn=observed(name, load_fn), cache_map=RequestCache())
 
     def prime_many(self, data: Mapping[K, V], force: bool = False) -> None:
         if force or (self.batch is not None and not self.batch.dispatched):

@@ -60,70 +60,75 @@ class Loaders:
 
     @cached_property
     def company(self) -> Loader[int, Company | None]:
-        return Loader(load_fn=self._ds.companies.get_many)
+        return Loader(name="company", load_fn=self._ds.companies.get_many)
 
     @cached_property
     def company_by_slug(self) -> Loader[str, Company | None]:
-        return Loader(load_fn=self._ds.companies.get_many_by_slug)
+        return Loader(name="company_by_slug", load_fn=self._ds.companies.get_many_by_slug)
 
     @cached_property
     def job(self) -> Loader[int, Job | None]:
-        return Loader(load_fn=self._jobs)
+        return Loader(name="job", load_fn=self._jobs)
 
     @cached_property
     def application(self) -> Loader[int, Application | None]:
-        return Loader(load_fn=self._applications)
+        return Loader(name="application", load_fn=self._applications)
 
     @cached_property
     def candidate(self) -> Loader[str, Candidate | None]:
-        return Loader(load_fn=self._candidate_profiles)
+        return Loader(name="candidate", load_fn=self._candidate_profiles)
 
     @cached_property
     def applied_to(self) -> Loader[str, frozenset[int]]:
         """Candidate id -> the companies they applied to (recruiters' checks)."""
-        return Loader(load_fn=self._applied_to)
+        return Loader(name="applied_to", load_fn=self._applied_to)
 
     @cached_property
     def personal(self) -> Loader[str, bool]:
         """Candidate id -> whether this viewer may read the profile's personal fields."""
-        return Loader(load_fn=self._personal)
+        return Loader(name="personal", load_fn=self._personal)
 
     @cached_property
     def history(self) -> Loader[int, list[StatusChange]]:
         """Application id -> its status changes, oldest first (the writer's read).
 
         Only visible applications are ever rendered, so this needs no scope of its own."""
-        return Loader(load_fn=self._history)
+        return Loader(name="history", load_fn=self._history)
 
     @cached_property
     def jobs_of_company(self) -> Loader[tuple[int, JobsArgs], Page[Job]]:
-        return Loader(load_fn=grouped(self._jobs_of_companies))
+        return Loader(name="jobs_of_company", load_fn=grouped(self._jobs_of_companies))
 
     @cached_property
     def applications_of_job(self) -> Loader[tuple[int, ApplicationsArgs], Page[Application]]:
-        return Loader(load_fn=grouped(self._applications_of_jobs))
+        return Loader(name="applications_of_job", load_fn=grouped(self._applications_of_jobs))
 
     @cached_property
     def applications_of_candidate(
         self,
     ) -> Loader[tuple[str, ApplicationsArgs], Page[Application]]:
-        return Loader(load_fn=grouped(self._applications_of_candidates))
+        return Loader(name="applications_of_job", load_fn=grouped(self._applications_of_candidates))
 
     @cached_property
     def application_count_of_job(self) -> Loader[tuple[int, ApplicationFilter], int]:
-        return Loader(load_fn=grouped(self._application_counts_of_jobs))
+        return Loader(
+            name="application_count_of_job", load_fn=grouped(self._application_counts_of_jobs)
+        )
 
     @cached_property
     def application_count_of_candidate(self) -> Loader[tuple[str, ApplicationFilter], int]:
-        return Loader(load_fn=grouped(self._application_counts_of_candidates))
+        return Loader(
+            name="application_count_of_candidate",
+            load_fn=grouped(self._application_counts_of_candidates),
+        )
 
     @cached_property
     def matching_jobs(self) -> Loader[tuple[str, int], list[Job]]:
-        return Loader(load_fn=grouped(self._matching_jobs))
+        return Loader(name="matching_jobs", load_fn=grouped(self._matching_jobs))
 
     @cached_property
     def matching_candidates(self) -> Loader[tuple[int, int], list[Candidate]]:
-        return Loader(load_fn=grouped(self._matching_candidates))
+        return Loader(name="matching_candidates", load_fn=grouped(self._matching_candidates))
 
     # -- batch functions: the viewer's scope applies before anything is cached -----------
 

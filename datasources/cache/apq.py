@@ -16,6 +16,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from datasources import observe
 from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
 
@@ -62,6 +63,7 @@ class RedisApqStore:
     async def get(self, sha256_hex: str) -> str | None:
         if not self._cooldown.available:
             self.stats.misses += 1
+            observe.sink.cache("apq", 0, 1)
             return None
         try:
             async with asyncio.timeout(self.timeout):
@@ -70,11 +72,14 @@ class RedisApqStore:
         except (RedisError, OSError, TimeoutError) as error:
             self._cooldown.failed("lookup", error)
             self.stats.misses += 1
+            observe.sink.cache("apq", 0, 1)
             return None
         if value is None:
             self.stats.misses += 1
+            observe.sink.cache("apq", 0, 1)
             return None
         self.stats.hits += 1
+        observe.sink.cache("apq", 1, 0)
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def put(self, sha256_hex: str, query: str) -> None:

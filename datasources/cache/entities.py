@@ -43,7 +43,7 @@ from typing import Any, Generic, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from datasources import roundtrips
+from datasources import observe, roundtrips
 from datasources.cache.codec import RecordCodec, Uncacheable
 from datasources.cache.cooldown import Cooldown
 from datasources.cache.keys import CacheKeys, CacheStats
@@ -95,12 +95,15 @@ class RedisGate:
             self.stats.redis_errors += 1
             return None
         roundtrips.count_redis()
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
                 result = await op(self.redis)
         except (RedisError, OSError, TimeoutError) as error:
+            observe.sink.store_call("redis", "cache", time.perf_counter() - started, False)
             self._cooldown.failed("call", error)
             return None
+        observe.sink.store_call("redis", "cache", time.perf_counter() - started, True)
         self._cooldown.succeeded()
         return result
 
@@ -161,6 +164,7 @@ class EntityCache(Generic[K, R]):
         raw = await self.gate.run(partial(_mget, keys=keys))
         if raw is None:  # Redis unusable: straight to the store, nothing written
             self.stats.misses += len(ids)
+            observe.sink.cache("entities", 0, len(ids))
             return dict(zip(ids, await fetch(ids), strict=True))
         found: dict[K, R | None] = {}
         missing: list[K] = []
@@ -172,6 +176,7 @@ class EntityCache(Generic[K, R]):
                 found[i] = record
         self.stats.hits += len(found)
         self.stats.misses += len(missing)
+        observe.sink.cache("entities", len(found), len(missing))
         if missing:
             found.update(await self._load_missing(missing, fetch))
         return found

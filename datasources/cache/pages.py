@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from datasources import observe
 from datasources.cache.results import ResultCache, digest
 from domain.queries import Page
 
@@ -77,8 +78,10 @@ class CachedPages:
             if all(item is not None for item in items):
                 page.items.extend(items)
                 self.results.gate.stats.hits += 1
+                observe.sink.cache("results", 1, 0)
                 return page
         self.results.gate.stats.misses += 1
+        observe.sink.cache("results", 0, 1)
         fresh: Page[Any] = await self.results.once(f"{self.name}:{key}:{flight}", read)
         if found is not None:
             await self.results.store(found[0], {"": encode_page(fresh, id_of)})
@@ -109,6 +112,7 @@ class CachedCounts:
         stats = self.results.gate.stats
         stats.hits += len(counts)
         stats.misses += len(missing)
+        observe.sink.cache("results", len(counts), len(missing))
         if missing:
             fresh: dict[K, int] = await read(missing)
             counts.update(fresh)

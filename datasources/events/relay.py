@@ -36,6 +36,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from datasources import observe
 from datasources.events.broker import EventPublisher
 from datasources.mongo.bootstrap import OUTBOX
 from datasources.mongo.outbox import LEASE, mark_published, record_failure
@@ -99,6 +100,7 @@ async def run_relay(
             log.exception("%s relay: batch failed", name)
             result = BatchResult(failed=True)
         if result.failed:
+            observe.sink.relay_error(name)
             delay = backoff.next_delay()
             log.warning("%s relay: publish failed; retrying in %.2fs", name, delay)
         else:
@@ -161,6 +163,7 @@ class PgOutboxRelay:
                 .with_for_update(skip_locked=True)
             )
             rows = (await conn.execute(claim)).mappings().all()
+            observe.outbox_lag("postgres", rows)
             if not rows:
                 return BatchResult()
             blocked = _blocked(rows, await self._earlier_elsewhere(conn, rows))
@@ -219,6 +222,7 @@ class MongoOutboxRelay:
 
     async def relay_once(self) -> BatchResult:
         docs = await self._claim()
+        observe.outbox_lag("mongo", docs)
         if not docs:
             return BatchResult()
         rows = [{**d, "id": d["_id"]} for d in docs]

@@ -9,6 +9,7 @@ takes its own connection, so concurrent resolvers never share one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import BigInteger, String, TypeEngine
 
-from datasources import roundtrips
+from datasources import observe, roundtrips
 
 _DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 
@@ -85,9 +86,15 @@ class PgReader:
         counter = roundtrips.current()
         if counter is not None:
             counter.postgres += 1
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-            return rows
+        started, ok = time.perf_counter(), False
+        try:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+                ok = True
+                return rows
+        finally:
+            elapsed = time.perf_counter() - started
+            observe.sink.store_call("postgres", observe.sql_operation(sql), elapsed, ok)
 
     async def _rows(self, stmt: ClauseElement) -> list[asyncpg.Record]:
         sql, args = compile_statement(stmt)

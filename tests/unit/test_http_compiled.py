@@ -21,9 +21,14 @@ def _client(compiled: bool) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
+# One trace id for both executors' requests: errors carry it in `extensions.traceId`.
+TRACEPARENT = {"traceparent": "00-" + "0af7" * 8 + "-" + "b7ad" * 4 + "-01"}
+
+
 async def _post(compiled: bool, **request: Any) -> httpx.Response:
     async with _client(compiled) as client:
-        return await client.post("/graphql", **request)
+        headers = {**TRACEPARENT, **request.pop("headers", {})}
+        return await client.post("/graphql", headers=headers, **request)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,69 @@
+"""/metrics under `hiregraph serve --workers 2`: counters sum across the workers
+(prometheus multiprocess mode, PROMETHEUS_MULTIPROC_DIR under the data dir)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+
+pytestmark = pytest.mark.e2e
+QUERY = "query WorkerCount { jobs(first: 1) { edges { node { id } } } }"
+
+
+def requests_per_worker(directory: Path) -> Counter[int]:
+    """This test's operation, counted in each worker's own counter file."""
+    counts: Counter[int] = Counter()
+    for path in directory.glob("counter_*.db"):
+        pid = int(re.fullmatch(r"counter_(\d+)\.db", path.name).group(1))  # type: ignore[union-attr]
+        for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            if '"hiregraph_http_requests"' in key and '"WorkerCount"' in key:
+                counts[pid] += int(value)
+    return counts
+
+
+async def test_counters_sum_across_workers(seeded: Seeded, tmp_path: Path) -> None:
+    env = seeded.env(HIREGRAPH_RESPONSE_CACHE__ENABLED="false")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    stale = tmp_path / "prometheus"
+    stale.mkdir()
+    (stale / "counter_1.db").write_bytes(b"stale")  # a previous run's file is removed
+    proc, base = start_gateway(env, tmp_path, "--workers", "2")
+    try:
+        assert not (stale / "counter_1.db").exists()
+        sent = 0
+        # The kernel places each new connection on either worker: send until both have
+        # answered some (a fresh client per request, so a fresh connection).
+        while (sent < 400 and len(requests_per_worker(stale)) < 2) or sent < 10:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                response = await fresh.post("/graphql", json={"query": QUERY})
+            assert response.status_code == 200, response.text
+            sent += 1
+        # A worker records a request just after sending its response: let the last land.
+        deadline = time.monotonic() + 10
+        while sum(requests_per_worker(stale).values()) < sent and time.monotonic() < deadline:  # noqa: ASYNC110 - a file
+            await asyncio.sleep(0.05)
+        per_worker = requests_per_worker(stale)
+        assert len(per_worker) == 2, (sent, per_worker)
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            scraped = (await client.get("/metrics")).text
+    finally:
+        stop_gateway(proc)
+    total = 0.0
+    for family in text_string_to_metric_families(scraped):
+        for sample in family.samples:
+            if sample.name == "hiregraph_http_requests_total" and (
+                sample.labels.get("operation") == "WorkerCount"
+            ):
+                assert sample.labels["outcome"] == "ok"
+                total += sample.value
+    assert total == sent == sum(per_worker.values())
