@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from datasources.resilience import request_budget
 from domain.errors import HireGraphError, LimitExceeded
 from domain.viewer import PUBLIC, Viewer
 from gateway.guard import Admission, Refused, RequestGuard
@@ -81,6 +82,14 @@ class GraphQLApp(GraphQL[Context, None]):
         state[VIEWER] = admission.viewer
         if admission.headers:
             send = _with_headers(send, admission.headers)
+        # One deadline and retry allowance for every store call of the request, shared
+        # by both executors (datasources.resilience.budget).
+        with request_budget(self._timeout(scope), _retry_budget(scope)):
+            await self._execute(scope, receive, send, admission)
+
+    async def _execute(
+        self, scope: Scope, receive: Receive, send: Send, admission: Admission
+    ) -> None:
         async with idempotent(scope, admission, send) as guarded:  # Idempotency-Key
             if guarded.answered:
                 return
@@ -159,6 +168,11 @@ class GraphQLApp(GraphQL[Context, None]):
         # The guard reads with orjson and leaves what it cannot read to this view: a
         # body only Python's json accepts (NaN, Infinity, 1e999) must not execute here.
         return orjson.loads(data)
+
+
+def _retry_budget(scope: Scope) -> int:
+    retries: int = scope["app"].state.settings.resilience.retry_budget_per_request
+    return retries
 
 
 def _content_type(scope: Scope) -> bytes:

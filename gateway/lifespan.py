@@ -35,6 +35,7 @@ from datasources.postgres.company_writes import PgCompanyWriter
 from datasources.postgres.idempotency import PgIdempotencyStore
 from datasources.postgres.job_writes import PgJobWriter
 from datasources.postgres.jobs import PgJobRepository
+from datasources.resilience import BreakerState, Resilience
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.idempotency import Idempotency
@@ -135,15 +136,23 @@ def _response_cache(
     return ResponseCache(schema, store, stats)
 
 
-def _writers(engine: AsyncEngine, mongo: Any, db: Any) -> dict[str, Any]:
+def _writers(engine: AsyncEngine, mongo: Any, db: Any, guards: Resilience) -> dict[str, Any]:
     """The write ports: each write is one transaction with its outbox events (Postgres,
-    and a Mongo multi-document transaction for profiles)."""
+    and a Mongo multi-document transaction for profiles). Guarded, never retried."""
     return {
-        "company_writer": PgCompanyWriter(engine),
-        "job_writer": PgJobWriter(engine),
-        "application_writer": PgApplicationWriter(engine),
-        "candidate_writer": MongoCandidateWriter(mongo, db),
+        "company_writer": guards.writes("postgres", PgCompanyWriter(engine)),
+        "job_writer": guards.writes("postgres", PgJobWriter(engine)),
+        "application_writer": guards.writes("postgres", PgApplicationWriter(engine)),
+        "candidate_writer": guards.writes("mongo", MongoCandidateWriter(mongo, db)),
     }
+
+
+def _redis_breaker(ds: Datasources) -> Callable[[], BreakerState] | None:
+    """The Redis cache's cooldown (its breaker: `CacheSettings`), seen as a breaker state."""
+    gate = getattr(getattr(ds.companies, "cache", None), "gate", None)
+    if gate is None:
+        return None
+    return lambda: BreakerState.CLOSED if gate.available else BreakerState.OPEN
 
 
 def _invalidator(settings: Settings, cache_redis: Redis) -> Invalidator | None:
@@ -191,6 +200,7 @@ def build_lifespan(
             server_selection_timeout_ms=p.mongo_server_selection_timeout_ms,
             connect_timeout_ms=p.mongo_connect_timeout_ms,
             socket_timeout_ms=p.mongo_socket_timeout_ms,
+            wait_queue_timeout_ms=p.mongo_wait_queue_timeout_ms,
             event_listeners=[roundtrips.MongoRoundTrips()],
         )
         redis: Redis = Redis.from_url(
@@ -211,11 +221,16 @@ def build_lifespan(
             acquire_timeout=p.postgres_pool_timeout,
             statement_timeout_ms=p.postgres_statement_timeout_ms,
         )
+        # Every store call goes through its store's guard (breaker, timeout, read
+        # retries), under the caches: a cache hit needs no store.
+        guards = app.state.resilience = Resilience.create(settings.resilience.policies())
         datasources = Datasources(
-            companies=PgCompanyRepository(pool, p.postgres_pool_timeout),
-            jobs=PgJobRepository(pool, p.postgres_pool_timeout),
-            applications=PgApplicationRepository(pool, p.postgres_pool_timeout),
-            candidates=MongoCandidateRepository(db),
+            companies=guards.reads("postgres", PgCompanyRepository(pool, p.postgres_pool_timeout)),
+            jobs=guards.reads("postgres", PgJobRepository(pool, p.postgres_pool_timeout)),
+            applications=guards.reads(
+                "postgres", PgApplicationRepository(pool, p.postgres_pool_timeout)
+            ),
+            candidates=guards.reads("mongo", MongoCandidateRepository(db)),
             probes={
                 # The pool that serves reads is the one whose health matters.
                 "postgres": lambda: pg_reader.ping(pool),
@@ -229,12 +244,14 @@ def build_lifespan(
             datasources = with_entity_cache(
                 datasources, cache_redis, _cache_config(settings), app.state.cache_stats
             )
+            if (redis_state := _redis_breaker(datasources)) is not None:
+                guards.external["redis"] = redis_state
         datasources = replace(
             datasources,
-            **_writers(engine, mongo, db),
+            **_writers(engine, mongo, db, guards),
             invalidator=_invalidator(settings, cache_redis),
-            job_analytics=PgAnalytics(pool, p.postgres_pool_timeout),
-            candidate_analytics=MongoAnalytics(db),
+            job_analytics=guards.reads("postgres", PgAnalytics(pool, p.postgres_pool_timeout)),
+            candidate_analytics=guards.reads("mongo", MongoAnalytics(db)),
         )
         app.state.datasources = datasources
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from datasources.cache.keys import CacheStats
+from datasources.resilience import Resilience
 
 router = APIRouter()
 
@@ -40,6 +41,42 @@ class CacheCollector(Collector):
             yield family
 
 
+class BreakerCollector(Collector):
+    """Each store's circuit breaker: its state (0 closed, 1 half-open, 2 open), how
+    often it opened and how many calls it refused while open."""
+
+    def __init__(self, resilience: Resilience) -> None:
+        self.resilience = resilience
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        state = GaugeMetricFamily(
+            "hiregraph_circuit_breaker_state",
+            "Circuit breaker state per store: 0 closed, 1 half-open, 2 open",
+            labels=["store"],
+        )
+        for store, value in self.resilience.breakers().items():
+            state.add_metric([store], int(value))
+        yield state
+        opened = CounterMetricFamily(
+            "hiregraph_circuit_breaker_opened", "Times a store's breaker opened", labels=["store"]
+        )
+        rejected = CounterMetricFamily(
+            "hiregraph_circuit_breaker_rejected",
+            "Store calls failed fast while the breaker was open",
+            labels=["store"],
+        )
+        retries = CounterMetricFamily(
+            "hiregraph_store_read_retries",
+            "Store reads retried after a connection failure",
+            labels=["store"],
+        )
+        for store, guard in self.resilience.guards.items():
+            opened.add_metric([store], guard.breaker.opened)
+            rejected.add_metric([store], guard.breaker.rejected)
+            retries.add_metric([store], guard.retries)
+        yield from (opened, rejected, retries)
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry | None = getattr(request.app.state, "metrics", None)
@@ -47,5 +84,8 @@ async def metrics(request: Request) -> Response:
         registry = CollectorRegistry(auto_describe=False)
         stats: CacheStats = getattr(request.app.state, "cache_stats", CacheStats())
         registry.register(CacheCollector(stats))
+        resilience: Resilience | None = getattr(request.app.state, "resilience", None)
+        if resilience is not None:
+            registry.register(BreakerCollector(resilience))
         request.app.state.metrics = registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
