@@ -185,8 +185,8 @@ def _run_server(host: str, port: int, workers: int, grace_seconds: int) -> None:
     from gateway.serve_workers import run_graceful_workers
     from gateway.websocket import GracefulServer
 
-    options: dict[str, Any] = {"factory": True, "host": host, "port": port,
-                               "log_level": "info", "timeout_graceful_shutdown": grace_seconds}  # fmt: skip
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port, "log_level": "info",
+                               "timeout_graceful_shutdown": grace_seconds}  # fmt: skip
     if workers > 1:
         # A busy machine may take more than uvicorn's 5 s to start a worker.
         options |= {"workers": workers, "timeout_worker_healthcheck": 60}

@@ -73,7 +73,10 @@ def is_store_failure(exc: BaseException) -> bool:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """A read may be sent again: the failure was at the connection, not the statement."""
+    """A read may be sent again: the failure was at the connection, not the statement.
+    Not after a server selection timeout: the driver already waited that long."""
+    if isinstance(exc, mongo_errors.ServerSelectionTimeoutError):
+        return False
     return is_connection_error(exc)
 
 
