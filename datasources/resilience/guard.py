@@ -22,7 +22,7 @@ from tenacity.wait import wait_random_exponential
 
 from datasources.resilience import budget as budgets
 from datasources.resilience.breaker import BreakerConfig, BreakerOpen, BreakerState, CircuitBreaker
-from datasources.resilience.errors import is_retryable, is_store_failure, to_upstream
+from datasources.resilience.errors import is_busy, is_retryable, is_store_failure, to_upstream
 from domain.errors import UpstreamUnavailable
 
 log = logging.getLogger("hiregraph.resilience")
@@ -119,10 +119,12 @@ class StoreGuard:
             self.breaker.on_neutral()
             raise
         except Exception as exc:
-            if is_store_failure(exc):
+            # A query error says nothing about the store, and a busy pool is this
+            # process's own back-pressure: neither moves the breaker.
+            if is_store_failure(exc) and not is_busy(exc):
                 self.breaker.on_failure()
             else:
-                self.breaker.on_neutral()  # a query error says nothing about the store
+                self.breaker.on_neutral()
             raise
         self.breaker.on_success()
         return result

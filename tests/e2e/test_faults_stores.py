@@ -263,7 +263,7 @@ async def test_postgres_breaker_opens_after_n_failures_and_closes_after_recovery
             assert proxy.stats.accepted_total == before  # open: nothing reached the proxy
             print(f"\n[fault-latency] job board, postgres breaker open: "
                   f"max {max(timings) * 1000:.1f} ms over 20")  # fmt: skip
-            assert await _metric(http, "hiregraph_circuit_breaker_rejected", "postgres") >= 20
+            assert await _metric(http, "hiregraph_circuit_breaker_rejected_total", "postgres") >= 20
 
             proxy.clear()
             await asyncio.sleep(2.1)  # the reset time: the next call is the probe
@@ -271,7 +271,7 @@ async def test_postgres_breaker_opens_after_n_failures_and_closes_after_recovery
             assert "errors" not in body, body
             assert proxy.stats.accepted_total > before
             assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 0
-            assert await _metric(http, "hiregraph_circuit_breaker_opened", "postgres") == 1
+            assert await _metric(http, "hiregraph_circuit_breaker_opened_total", "postgres") == 1
 
 
 async def test_postgres_down_candidate_by_id_still_answers(
@@ -362,7 +362,7 @@ async def test_reads_are_retried_after_a_reset_and_mutations_are_not(
             body, _ = await _post(http, BOARD["query"])
             _upstream_errors(body, "postgres")
             read_connections = proxy.stats.accepted_total - before
-            assert await _metric(http, "hiregraph_store_read_retries", "postgres") == 2
+            assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
             assert read_connections == 3  # the first attempt and two retries
 
             before = proxy.stats.accepted_total
@@ -371,7 +371,7 @@ async def test_reads_are_retried_after_a_reset_and_mutations_are_not(
             (error,) = _upstream_errors(body, "postgres")
             assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
             assert proxy.stats.accepted_total - before == 1  # one attempt, never again
-            assert await _metric(http, "hiregraph_store_read_retries", "postgres") == 2
+            assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
 
             proxy.clear()
             body, _ = await _post(http, CREATE_COMPANY, input=given)

@@ -274,3 +274,10 @@ async def test_guarded_ports_retry_reads_but_not_writes() -> None:
         await resilience.writes("postgres", writes).create()
     assert (reads.read.calls, writes.write.calls) == (2, 1)
     assert resilience.breakers() == {"postgres": BreakerState.CLOSED}
+
+
+async def test_a_busy_pool_does_not_open_the_breaker() -> None:
+    guard = StoreGuard("postgres", policy(breaker=BreakerConfig(1, 5.0, 1)))
+    with pytest.raises(UpstreamBusy):
+        await guard.call(Flaky(1, UpstreamBusy("postgres", "busy")))
+    assert guard.state is BreakerState.CLOSED
