@@ -41,6 +41,8 @@ from gateway.websocket_protocols import GuardedGraphQLWS, GuardedTransportWS
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
 
+_TRIED_CONTEXT = "hiregraph.compiled_context"
+
 
 class GraphQLApp(GraphQL[Context, None]):
     # Both WebSocket protocols, each guarded like HTTP (see gateway.websocket).
@@ -124,6 +126,9 @@ class GraphQLApp(GraphQL[Context, None]):
             await _send_json(send, error_status(timeout), orjson.dumps(error_body(timeout)))
             return True
         if result is None:
+            # graphql-core answers instead: with the same loaders, so what the compiled
+            # attempt read (and which store failed) is not read again.
+            scope["state"][_TRIED_CONTEXT] = context
             return False
         await _send_json(send, 200, orjson.dumps(result))
         return True
@@ -145,6 +150,10 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        tried: Context | None = request.scope["state"].pop(_TRIED_CONTEXT, None)
+        if tried is not None:
+            tried.response = response
+            return tried
         return self._context(request, response, request.scope["state"].get(VIEWER, PUBLIC))
 
     @staticmethod
