@@ -90,11 +90,16 @@ async def test_broker_down_while_mutations_continue_then_every_event_is_delivere
             relay_backoff_max_seconds=0.5,
         )  # fmt: skip
         settings = settings.model_copy(update={"broker": quick})
+
+        async def all_marked() -> bool:  # marked after the broker's confirmation
+            return await _unpublished(real, mongo_db) == 0
+
         async with running_worker(settings) as running:
             before = await _mutations(real, 3)
             print("\n" + before.summary(f"[{space.kind}] mutations, broker up"))
-            await collector.wait_for(len(await _event_ids(real, mongo_db)))
-            delivered_before = set(collector.ids)
+            delivered_before = await _event_ids(real, mongo_db)
+            await eventually(lambda: delivered_before <= set(collector.ids), 20, "the first events")
+            await eventually(all_marked, 20, "the first events marked published")
 
             await proxy.set_down()
             during = await _mutations(real, 5)
@@ -111,10 +116,6 @@ async def test_broker_down_while_mutations_continue_then_every_event_is_delivere
             lag = time.perf_counter() - back
             print(f"[fault-latency] [{space.kind}] broker back -> all {len(written)} events "
                   f"delivered: {lag * 1000:.0f} ms")  # fmt: skip
-
-            async def all_marked() -> bool:  # marked after the broker's confirmation
-                return await _unpublished(real, mongo_db) == 0
-
             await eventually(all_marked, 20, "every outbox row marked published")
             # The worker's own consumers, whose connection the outage reset, resume too.
             await eventually(
