@@ -13,6 +13,9 @@ connections are open:
 - down: the listener is closed (connecting is refused) and open connections are
   reset, as when the store's process dies; `set_down(False)` listens on the same port.
 
+When either side closes (or half-closes) its end, the proxy closes both: the stores'
+protocols never half-close.
+
 Counters (`stats`) tell how many connections were accepted, are open, and reached
 the upstream, so a test can assert that no new connection reached a store while a
 circuit breaker is open.
@@ -80,7 +83,6 @@ class _Connection:
     client: asyncio.StreamWriter
     handler: asyncio.Task[object] | None = None
     upstream: asyncio.StreamWriter | None = None
-    blackholed: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -260,7 +262,6 @@ class FaultProxy:
             return
         if self._blackhole:
             self._holes += 1
-            conn.blackholed = True
             while await reader.read(_CHUNK):
                 pass
             return
