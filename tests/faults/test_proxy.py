@@ -66,6 +66,7 @@ async def test_forwards_both_ways_and_counts(proxy: FaultProxy) -> None:
     assert proxy.stats.accepted_total == 1
     assert proxy.stats.active == 1
     assert proxy.stats.upstream_total == 1
+    assert proxy.stats.bytes_upstream == proxy.stats.bytes_downstream == len(big)
     await _close(writer)
     await asyncio.sleep(0.05)
     assert proxy.stats.active == 0
@@ -179,6 +180,7 @@ async def test_blackhole_swallows_and_never_dials(proxy: FaultProxy) -> None:
     stats = proxy.stats
     assert (stats.accepted_total, stats.upstream_total, stats.blackholed_total) == (2, 1, 1)
     assert stats.active == 2
+    assert (stats.bytes_upstream, stats.bytes_downstream) == (4, 4)  # the first ping only
     await proxy.clear()
     assert await _roundtrip(reader, writer) == b"ping"  # the old connection flows again
     for w in (writer, writer2):
