@@ -27,6 +27,7 @@ from datasources.postgres.engine import asyncpg_dsn
 from schema.ids import to_global_id
 from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
 from tests.e2e.test_faults_lifecycle import ADMIN, BOARD, gateway_env
+from tests.e2e.test_faults_lifecycle import _direct as direct_url
 from tests.faults.load import LoadResult, malformed, run_load
 from tests.faults.proxy import ProxyThread, upstream_of
 
@@ -125,7 +126,7 @@ async def test_mongo_blackholed_nulls_candidates_only_within_the_timeout(
     with ProxyThread(*upstream_of(seeded.mongo_url)) as proxy:
         env = gateway_env(
             seeded,
-            HIREGRAPH_MONGO_URL=proxy.url(seeded.mongo_url),
+            HIREGRAPH_MONGO_URL=direct_url(proxy.url(seeded.mongo_url)),
             HIREGRAPH_RESILIENCE__MONGO__TIMEOUT_SECONDS="1",
             # The driver's monitor finds the server again within a second of its return.
             HIREGRAPH_POOLS__MONGO_CONNECT_TIMEOUT_MS="1000",
@@ -208,7 +209,7 @@ async def test_mongo_two_seconds_slow_times_out_the_field_in_under_a_second(
     with ProxyThread(*upstream_of(seeded.mongo_url)) as proxy:
         env = gateway_env(
             seeded,
-            HIREGRAPH_MONGO_URL=proxy.url(seeded.mongo_url),
+            HIREGRAPH_MONGO_URL=direct_url(proxy.url(seeded.mongo_url)),
             HIREGRAPH_RESILIENCE__MONGO__TIMEOUT_SECONDS="0.5",
             **NO_CACHE,
         )
