@@ -19,9 +19,11 @@ from datasources.resilience import BreakerConfig, StorePolicy
 
 
 class StoreResilienceSettings(BaseModel):
-    # Longer than any healthy read (the largest analytics statement takes ~1 s at the
-    # large scale), short enough that a hung store costs a field, not the request.
-    timeout_seconds: float = Field(3.0, gt=0)
+    # A backstop above the drivers' own bounds (Postgres statement_timeout 5 s, which
+    # cancels on the server first), short enough that a hung store costs a field, not
+    # the request (HIREGRAPH_LIMITS__EXECUTION_TIMEOUT_SECONDS is 10 s). Candidate
+    # matching on the embedded Mongo-wire server takes seconds on a busy machine.
+    timeout_seconds: float = Field(6.0, gt=0)
     # Retries of a read after a connection-level failure (refused, reset); 0: none.
     retry_attempts: int = Field(2, ge=0, le=10)
     # Store failures in a row that open the breaker; while open, calls fail at once.

@@ -133,6 +133,12 @@ async def test_postgres_reset_mid_load_keeps_responses_well_formed_and_pool_reco
             assert proxy.stats.reset_total > 0
             assert during.with_errors > 0, "the fault never reached a request"
 
+            # The resets open Postgres' circuit breaker (issue 9): requests fail fast
+            # until its reset time (5 s) lets a probe through, then the pool reconnects.
+            cleared = time.monotonic()
+            while (await http.post("/graphql", json=BOARD)).json().get("errors"):
+                assert time.monotonic() - cleared < 15, "Postgres not back within 15 s"
+                await asyncio.sleep(0.2)
             after = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
             print(after.summary("postgres after reset cleared"))
             _assert_clean(after, "after the fault was cleared")
