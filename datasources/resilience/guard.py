@@ -14,9 +14,11 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pymongo
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
@@ -27,6 +29,13 @@ from domain.errors import UpstreamUnavailable
 
 log = logging.getLogger("hiregraph.resilience")
 T = TypeVar("T")
+
+# Stores whose driver takes a per-operation deadline of its own (PyMongo's client-side
+# operation timeout, a contextvar): the guard sets it rather than cancelling the call.
+DRIVER_DEADLINES: dict[str, Callable[[float], AbstractContextManager[Any]]] = {
+    "mongo": pymongo.timeout
+}
+BACKSTOP_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +136,17 @@ class StoreGuard:
             timeout = max(0.001, min(timeout, remaining))
         self.calls += 1
         try:
-            async with asyncio.timeout(timeout):
-                result = await fn(*args, **kwargs)
+            driver_deadline = DRIVER_DEADLINES.get(self.store)
+            if driver_deadline is None:
+                async with asyncio.timeout(timeout):
+                    result = await fn(*args, **kwargs)
+            else:
+                # The driver enforces the deadline itself (server selection, checkout,
+                # I/O); cancelling PyMongo mid server selection breaks its topology lock
+                # ("Lock is not acquired", then hangs), so the cancel is only a backstop.
+                with driver_deadline(timeout):
+                    async with asyncio.timeout(timeout + BACKSTOP_SECONDS):
+                        result = await fn(*args, **kwargs)
         except asyncio.CancelledError:
             self.breaker.on_neutral()
             raise

@@ -217,7 +217,7 @@ async def test_a_store_that_failed_a_request_fails_its_later_calls_at_once() -> 
 
 
 async def test_the_call_timeout_is_capped_by_the_request_deadline() -> None:
-    guard = StoreGuard("mongo", policy(timeout_seconds=5.0))
+    guard = StoreGuard("postgres", policy(timeout_seconds=5.0))
 
     async def hangs() -> None:
         await asyncio.sleep(10)
@@ -227,11 +227,11 @@ async def test_the_call_timeout_is_capped_by_the_request_deadline() -> None:
         await guard.call(hangs)
     elapsed = time.perf_counter() - started
     assert 0.2 < elapsed < 0.3  # before the deadline, by the margin
-    assert caught.value.store == "mongo"
+    assert caught.value.store == "postgres"
 
 
 async def test_the_store_timeout_applies_without_a_request() -> None:
-    guard = StoreGuard("mongo", policy(timeout_seconds=0.05))
+    guard = StoreGuard("postgres", policy(timeout_seconds=0.05))
 
     async def hangs() -> None:
         await asyncio.sleep(10)
