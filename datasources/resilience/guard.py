@@ -35,7 +35,7 @@ T = TypeVar("T")
 DRIVER_DEADLINES: dict[str, Callable[[float], AbstractContextManager[Any]]] = {
     "mongo": pymongo.timeout
 }
-BACKSTOP_SECONDS = 0.5
+BACKSTOP_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)

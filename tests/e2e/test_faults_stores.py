@@ -153,7 +153,7 @@ async def test_mongo_blackholed_nulls_candidates_only_within_the_timeout(
             proxy.reset_existing()  # pooled connections die; new ones vanish in the hole
             body, elapsed = await _post(http, APPLICANTS, id=job)
             print(f"[fault-latency] job applicants, mongo blackholed: {elapsed * 1000:.0f} ms")
-            assert elapsed < 1.5  # the 1 s store timeout, not the driver's 5-10 s
+            assert elapsed < 1.5  # the 1 s store timeout (+ the 0.25 s backstop), not 5-10 s
             errors = _upstream_errors(body, "mongo")
             data = body["data"]["job"]
             assert data["title"]
