@@ -142,11 +142,17 @@ class StoreGuard:
                     result = await fn(*args, **kwargs)
             else:
                 # The driver enforces the deadline itself (server selection, checkout,
-                # I/O); cancelling PyMongo mid server selection breaks its topology lock
-                # ("Lock is not acquired", then hangs), so the cancel is only a backstop.
+                # I/O). PyMongo must never be cancelled: cancelling it mid server
+                # selection breaks its topology lock ("Lock is not acquired", then
+                # hangs). Past a backstop the call is abandoned, not cancelled: it runs
+                # on in its own task until the driver's deadline ends it.
                 with driver_deadline(timeout):
-                    async with asyncio.timeout(timeout + BACKSTOP_SECONDS):
-                        result = await fn(*args, **kwargs)
+                    task = asyncio.ensure_future(fn(*args, **kwargs))  # the deadline's context
+                task.add_done_callback(_retrieve)
+                done, _ = await asyncio.wait({task}, timeout=timeout + BACKSTOP_SECONDS)
+                if not done:
+                    raise TimeoutError(f"{self.store}: no answer within the backstop")
+                result = task.result()
         except asyncio.CancelledError:
             self.breaker.on_neutral()
             raise
@@ -160,6 +166,12 @@ class StoreGuard:
             raise
         self.breaker.on_success()
         return result
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned call's outcome as seen (no "exception never retrieved")."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _again(error: UpstreamUnavailable) -> UpstreamUnavailable:

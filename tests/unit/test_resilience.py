@@ -281,3 +281,18 @@ async def test_a_busy_pool_does_not_open_the_breaker() -> None:
     with pytest.raises(UpstreamBusy):
         await guard.call(Flaky(1, UpstreamBusy("postgres", "busy")))
     assert guard.state is BreakerState.CLOSED
+
+
+async def test_a_mongo_call_is_abandoned_past_the_backstop_never_cancelled() -> None:
+    guard = StoreGuard("mongo", policy(timeout_seconds=0.05, retry_attempts=0))
+    finished = asyncio.Event()
+
+    async def ignores_deadline() -> None:
+        await asyncio.sleep(0.4)  # PyMongo's own deadline would end a real call
+        finished.set()
+
+    started = time.perf_counter()
+    with pytest.raises(UpstreamTimeout):
+        await guard.call(ignores_deadline)
+    assert time.perf_counter() - started < 0.4  # the deadline plus the backstop
+    await asyncio.wait_for(finished.wait(), 2)  # it ran on: nobody cancelled it
