@@ -49,6 +49,19 @@ class UpstreamUnavailable(HireGraphError):
         self.store = store
 
 
+class UpstreamTimeout(UpstreamUnavailable):
+    """A store did not answer within its call timeout (or the operation's deadline)."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamBusy(UpstreamUnavailable):
+    """Every connection to a store was in use for longer than the pool's wait limit:
+    back-pressure, rather than queueing without bound."""
+
+    code = "UPSTREAM_BUSY"
+
+
 class LimitExceeded(HireGraphError):
     """A request over one of the gateway's limits, refused before any store is touched.
 

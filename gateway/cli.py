@@ -142,7 +142,7 @@ def serve(
             from gateway.observability.metrics import prepare_multiprocess_dir
 
             prepare_multiprocess_dir(settings.data_dir)
-        _run_server(host, port, workers)
+        _run_server(host, port, workers, settings.resilience.shutdown_grace_seconds)
 
 
 @cli.command()
@@ -180,15 +180,17 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _run_server(host: str, port: int, workers: int) -> None:
-    """uvicorn, each worker a `GracefulServer` (WebSockets closed with 1001 first)."""
+def _run_server(host: str, port: int, workers: int, grace_seconds: int) -> None:
+    """uvicorn, each worker a `GracefulServer` (WebSockets closed with 1001 first); on
+    SIGTERM in-flight requests get `grace_seconds` to finish
+    (HIREGRAPH_RESILIENCE__SHUTDOWN_GRACE_SECONDS)."""
     from uvicorn import Config
 
     from gateway.serve_workers import run_graceful_workers
     from gateway.websocket import GracefulServer
 
-    options: dict[str, Any] = {"factory": True, "host": host, "port": port,
-                               "log_level": "info", "timeout_graceful_shutdown": 10}  # fmt: skip
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port, "log_level": "info",
+                               "timeout_graceful_shutdown": grace_seconds}  # fmt: skip
     if workers > 1:
         # A busy machine may take more than uvicorn's 5 s to start a worker.
         options |= {"workers": workers, "timeout_worker_healthcheck": 60}

@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from datasources.resilience import request_budget
 from domain.errors import HireGraphError, LimitExceeded
 from domain.viewer import PUBLIC, Viewer
 from gateway.guard import Admission, Refused, RequestGuard
@@ -41,6 +42,8 @@ from gateway.websocket import VIEWER, TextFrames
 from gateway.websocket_protocols import GuardedGraphQLWS, GuardedTransportWS
 from resolvers.context import Context
 from schema.compiled import CompiledOperations
+
+_TRIED_CONTEXT = "hiregraph.compiled_context"
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -100,6 +103,15 @@ class GraphQLApp(GraphQL[Context, None]):
             observer.admitted(seen, admission.viewer, admission.payload)
         if admission.headers:
             send = _with_headers(send, admission.headers)
+        # One deadline and retry allowance for every store call of the request, shared
+        # by both executors (datasources.resilience.budget).
+        with request_budget(self._timeout(scope), _retry_budget(scope)):
+            await self._execute(scope, receive, send, admission, seen)
+
+    async def _execute(
+        self, scope: Scope, receive: Receive, send: Send, admission: Admission, seen: Observation
+    ) -> None:
+        observer: Observer = scope["app"].state.observer
         async with idempotent(scope, admission, send) as guarded:  # Idempotency-Key
             if guarded.answered:
                 return
@@ -140,6 +152,9 @@ class GraphQLApp(GraphQL[Context, None]):
             await _send_json(send, error_status(timeout), orjson.dumps(body))
             return True
         if result is None:
+            # graphql-core answers instead: with the same loaders, so what the compiled
+            # attempt read (and which store failed) is not read again.
+            scope["state"][_TRIED_CONTEXT] = context
             return False
         seen.errors(result.get("data"), result.get("errors"))
         await _send_json(send, 200, orjson.dumps(result))
@@ -169,6 +184,10 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        tried: Context | None = request.scope["state"].pop(_TRIED_CONTEXT, None)
+        if tried is not None:
+            tried.response = response
+            return tried
         return self._context(request, response, request.scope["state"].get(VIEWER, PUBLIC))
 
     @staticmethod
@@ -192,6 +211,11 @@ class GraphQLApp(GraphQL[Context, None]):
         # The guard reads with orjson and leaves what it cannot read to this view: a
         # body only Python's json accepts (NaN, Infinity, 1e999) must not execute here.
         return orjson.loads(data)
+
+
+def _retry_budget(scope: Scope) -> int:
+    retries: int = scope["app"].state.settings.resilience.retry_budget_per_request
+    return retries
 
 
 def _content_type(scope: Scope) -> bytes:

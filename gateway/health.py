@@ -1,8 +1,12 @@
 """Liveness and readiness.
 
 /healthz: the process answers. /readyz: every store answers a ping within the
-readiness timeout. PostgreSQL and MongoDB are required (503 when either is down);
-Redis is a cache, so its loss reports `degraded` with 200.
+readiness timeout. Only PostgreSQL is required (503 when it is down): without it no
+job, company or application can be read, and every pod of the deployment shares the
+fault, so taking this one out of rotation is right. MongoDB down costs candidate
+fields only (null with UPSTREAM_*, the job board is untouched) and Redis is a cache:
+either reports `degraded`, with the store named in `degraded`, and 200, so the pod
+keeps serving what it can. `breakers` shows each store's circuit breaker.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from datasources.ports import Probe
 
-REQUIRED = frozenset({"postgres", "mongo"})
+REQUIRED = frozenset({"postgres"})
 
 router = APIRouter()
 
@@ -50,4 +54,10 @@ async def readyz(request: Request) -> JSONResponse:
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return JSONResponse({"status": status, "stores": stores}, status_code=code)
+    body: dict[str, Any] = {"status": status, "stores": stores}
+    if down:
+        body["degraded"] = sorted(down)
+    resilience = getattr(request.app.state, "resilience", None)
+    if resilience is not None:
+        body["breakers"] = {s: b.name.lower() for s, b in resilience.breakers().items()}
+    return JSONResponse(body, status_code=code)

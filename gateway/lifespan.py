@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,11 +31,13 @@ from datasources.postgres.company_writes import PgCompanyWriter
 from datasources.postgres.idempotency import PgIdempotencyStore
 from datasources.postgres.job_writes import PgJobWriter
 from datasources.redis_client import create_redis
+from datasources.resilience import BreakerState, Resilience
 from gateway import replicas
 from gateway.apq import PersistedQueries
 from gateway.guard import RequestGuard
 from gateway.idempotency import Idempotency
 from gateway.limits import GatewayLimits
+from gateway.observability import metrics as observed_metrics
 from gateway.response_cache import ResponseCache
 from gateway.security.authenticate import Authenticator
 from gateway.settings import Settings, for_redis_topology
@@ -131,15 +134,27 @@ def _response_cache(
     return ResponseCache(schema, store, stats)
 
 
-def _writers(engine: AsyncEngine, mongo: Any, db: Any) -> dict[str, Any]:
+def _writers(engine: AsyncEngine, mongo: Any, db: Any, guards: Resilience) -> dict[str, Any]:
     """The write ports: each write is one transaction with its outbox events (Postgres,
-    and a Mongo multi-document transaction for profiles)."""
+    and a Mongo multi-document transaction for profiles). Guarded, never retried."""
     return {
-        "company_writer": PgCompanyWriter(engine),
-        "job_writer": PgJobWriter(engine),
-        "application_writer": PgApplicationWriter(engine),
-        "candidate_writer": MongoCandidateWriter(mongo, db),
+        "company_writer": guards.writes("postgres", PgCompanyWriter(engine)),
+        "job_writer": guards.writes("postgres", PgJobWriter(engine)),
+        "application_writer": guards.writes("postgres", PgApplicationWriter(engine)),
+        "candidate_writer": guards.writes("mongo", MongoCandidateWriter(mongo, db)),
     }
+
+
+def _redis_breaker(ds: Datasources) -> Callable[[], BreakerState] | None:
+    """The Redis cache's cooldown (its breaker: `CacheSettings`), seen as a breaker state."""
+    gate = getattr(getattr(ds.companies, "cache", None), "gate", None)
+    if gate is None:
+        return None
+    return lambda: BreakerState.CLOSED if gate.available else BreakerState.OPEN
+
+
+def _breaker_state(guards: Resilience, store: str) -> int:
+    return int(guards.breakers()[store])
 
 
 def _invalidator(settings: Settings, cache_redis: Redis) -> Invalidator | None:
@@ -188,6 +203,7 @@ def build_lifespan(
             server_selection_timeout_ms=p.mongo_server_selection_timeout_ms,
             connect_timeout_ms=p.mongo_connect_timeout_ms,
             socket_timeout_ms=p.mongo_socket_timeout_ms,
+            wait_queue_timeout_ms=p.mongo_wait_queue_timeout_ms,
             event_listeners=[roundtrips.MongoRoundTrips()],
         )
         redis: Redis = create_redis(
@@ -217,23 +233,38 @@ def build_lifespan(
             "redis": redis_ping,
             **replicas.replica_probe(query_stores),
         }
+        # Every store call goes through its store's guard (breaker, timeout, read
+        # retries), under the caches: a cache hit needs no store. A replica shares its
+        # store's guard.
+        guards = app.state.resilience = Resilience.create(settings.resilience.policies())
         app.state.cache_stats = CacheStats()
         cache_redis = _cache_client(settings)
 
         def ports(stores: replicas.ReadStores) -> Datasources:
-            ds = Datasources(**replicas.read_ports(stores, p.postgres_pool_timeout), probes=probes)
+            reads = replicas.read_ports(stores, p.postgres_pool_timeout)
+            guarded = {
+                name: guards.reads(replicas.STORE_OF_PORT[name], port)
+                for name, port in reads.items()
+            }
+            ds = Datasources(**guarded, probes=probes)
             if settings.cache.enabled:
                 ds = with_entity_cache(
                     ds, cache_redis, _cache_config(settings), app.state.cache_stats
                 )
+                if (redis_state := _redis_breaker(ds)) is not None:
+                    guards.external["redis"] = redis_state
             return replace(
-                ds, **_writers(engine, mongo, db), invalidator=_invalidator(settings, cache_redis)
+                ds,
+                **_writers(engine, mongo, db, guards),
+                invalidator=_invalidator(settings, cache_redis),
             )
 
         datasources = ports(primary)
         if query_stores is not None:  # queries on the replicas, the rest on the primaries
             datasources = replace(ports(query_stores), primary=datasources)
         app.state.datasources = datasources
+        for store in guards.breakers():  # hiregraph_circuit_breaker_state{store}
+            observed_metrics.register_breaker_state(store, partial(_breaker_state, guards, store))
         app.state.read_pool, app.state.write_engine = pool, engine  # pool usage metrics
         limits = GatewayLimits.create(settings.limits, graphql_schema, _require(settings, "redis"))
         app.state.guard = RequestGuard(

@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from datasources.cache.keys import CacheStats
+from datasources.resilience import Resilience
 from gateway.observability import metrics as observed
 
 router = APIRouter()
@@ -41,14 +42,47 @@ class CacheCollector(Collector):
             yield family
 
 
+class BreakerCollector(Collector):
+    """How often each store's circuit breaker opened and how many calls it refused
+    while open. (Its state is `hiregraph_circuit_breaker_state`, registered with
+    `gateway.observability.metrics.register_breaker_state` by the lifespan.)"""
+
+    def __init__(self, resilience: Resilience) -> None:
+        self.resilience = resilience
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        opened = CounterMetricFamily(
+            "hiregraph_circuit_breaker_opened", "Times a store's breaker opened", labels=["store"]
+        )
+        rejected = CounterMetricFamily(
+            "hiregraph_circuit_breaker_rejected",
+            "Store calls failed fast while the breaker was open",
+            labels=["store"],
+        )
+        retries = CounterMetricFamily(
+            "hiregraph_store_read_retries",
+            "Store reads retried after a connection failure",
+            labels=["store"],
+        )
+        for store, guard in self.resilience.guards.items():
+            opened.add_metric([store], guard.breaker.opened)
+            rejected.add_metric([store], guard.breaker.rejected)
+            retries.add_metric([store], guard.retries)
+        yield from (opened, rejected, retries)
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry | None = getattr(request.app.state, "metrics", None)
     if registry is None:
         stats: CacheStats = getattr(request.app.state, "cache_stats", CacheStats())
         # The gateway's metrics (gateway.observability.metrics), plus this process's
-        # cache counters when a single process answers for the whole gateway.
-        registry = observed.registry([CacheCollector(stats)])
+        # cache and breaker counters when a single process answers for the whole gateway.
+        local: list[object] = [CacheCollector(stats)]
+        resilience: Resilience | None = getattr(request.app.state, "resilience", None)
+        if resilience is not None:
+            local.append(BreakerCollector(resilience))
+        registry = observed.registry(local)
         request.app.state.metrics = registry
     observed.GAUGES.sample()
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -52,6 +52,16 @@ class ReadStores:
             await self.replica_pool.close()
 
 
+STORE_OF_PORT = {  # which store's guard (datasources.resilience) each read port goes through
+    "companies": "postgres",
+    "jobs": "postgres",
+    "applications": "postgres",
+    "candidates": "mongo",
+    "job_analytics": "postgres",
+    "candidate_analytics": "mongo",
+}
+
+
 def read_ports(stores: ReadStores, acquire_timeout: float) -> dict[str, Any]:
     """The read ports of `Datasources` over `stores`."""
     pool = stores.pool

@@ -20,6 +20,7 @@ from gateway.settings_events import IdempotencySettings as IdempotencySettings
 from gateway.settings_events import SubscriptionSettings as SubscriptionSettings
 from gateway.settings_events import WebSocketSettings as WebSocketSettings
 from gateway.settings_observability import ObservabilitySettings as ObservabilitySettings
+from gateway.settings_resilience import ResilienceSettings as ResilienceSettings
 
 STORES = ("postgres", "mongo", "redis")
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
@@ -44,6 +45,8 @@ class PoolSettings(BaseModel):
     mongo_server_selection_timeout_ms: int = Field(5000, ge=100)
     mongo_connect_timeout_ms: int = Field(5000, ge=100)
     mongo_socket_timeout_ms: int = Field(10000, ge=100)
+    # How long a Mongo call waits for a pooled connection before UPSTREAM_BUSY.
+    mongo_wait_queue_timeout_ms: int = Field(2000, ge=1)
     redis_max_connections: int = Field(50, ge=1, le=10000)
     redis_socket_timeout: float = Field(2.0, gt=0)
     redis_connect_timeout: float = Field(2.0, gt=0)
@@ -315,6 +318,7 @@ class Settings(BaseSettings):
     websocket: WebSocketSettings = WebSocketSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    resilience: ResilienceSettings = ResilienceSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

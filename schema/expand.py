@@ -15,6 +15,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from domain.errors import UpstreamUnavailable
 from domain.queries import Page
 from resolvers.context import Context
 from resolvers.wants import Wants
@@ -41,13 +42,34 @@ async def expand(ctx: Context, objs: Sequence[Any], wants: Wants) -> None:
     selected = {f.name for f in wants.fields}
     levels = await gather_all(
         [
-            handler(ctx, group, wants)
+            _edge(handler, name, ctx, group, wants)
             for cls, group in groups.items()
             for name, handler in HANDLERS.get(cls, ())
             if name in selected
         ]
     )
     await gather_all([expand(ctx, kids, sub) for nxt in levels for kids, sub in nxt if kids])
+
+
+async def _edge(handler: Handler, name: str, ctx: Context, objs: list[Any], wants: Wants) -> Next:
+    """One edge for a list; a store failure fails that field on each parent, not the list.
+
+    The failure is stored where the edge's value would be (the attribute, or every
+    response key of a prefetched edge): graphql-core raises an exception it finds as a
+    field's value, so each parent gets a null there plus an error at its own path
+    (UPSTREAM_* with the store), while its other fields and the rest of the list stay.
+    """
+    try:
+        return await handler(ctx, objs, wants)
+    except UpstreamUnavailable as error:
+        for obj in objs:
+            failed = type(error)(error.store, error.message)  # one per path (tracebacks)
+            if name in ATTRIBUTE_EDGES:
+                setattr(obj, name, failed)
+            else:
+                for key in wants.by_key(name):
+                    obj.edges[key] = failed
+        return []
 
 
 async def gather_all(coros: list[Awaitable[T]]) -> list[T]:
@@ -180,6 +202,9 @@ async def candidate_matching_jobs(ctx: Context, cands: list[CandidateType], want
         out.append((kids, sub))
     return out
 
+
+# Edges stored as plain attributes; the others go into `edges` per response key.
+ATTRIBUTE_EDGES = frozenset({"company", "job", "candidate"})
 
 # Per type: (GraphQL field, handler). A handler runs only when its field was selected.
 HANDLERS: dict[type, tuple[tuple[str, Handler], ...]] = {

@@ -32,9 +32,12 @@ def setting_env_vars(model: type[BaseModel] = Settings, prefix: str = "HIREGRAPH
 
 
 def uvicorn_graceful_seconds() -> int:
-    """`hiregraph serve`'s uvicorn timeout_graceful_shutdown, read from gateway/cli.py."""
+    """`hiregraph serve`'s uvicorn timeout_graceful_shutdown as deployed: the configmap's
+    HIREGRAPH_RESILIENCE__SHUTDOWN_GRACE_SECONDS (gateway/cli.py passes the setting)."""
     source = (ROOT / "gateway/cli.py").read_text()
-    (seconds,) = re.findall(r'"timeout_graceful_shutdown":\s*(\d+)', source)
+    assert '"timeout_graceful_shutdown": grace_seconds' in source
+    configmap = (ROOT / "deploy/k8s/base/configmap.yaml").read_text()
+    (seconds,) = re.findall(r'HIREGRAPH_RESILIENCE__SHUTDOWN_GRACE_SECONDS:\s*"(\d+)"', configmap)
     return int(seconds)
 
 

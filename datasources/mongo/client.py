@@ -14,6 +14,7 @@ def create_client(
     server_selection_timeout_ms: int,
     connect_timeout_ms: int,
     socket_timeout_ms: int,
+    wait_queue_timeout_ms: int | None = None,
     event_listeners: list[Any] | None = None,
 ) -> AsyncMongoClient[dict[str, Any]]:
     return AsyncMongoClient(
@@ -22,6 +23,7 @@ def create_client(
         serverSelectionTimeoutMS=server_selection_timeout_ms,
         connectTimeoutMS=connect_timeout_ms,
         socketTimeoutMS=socket_timeout_ms,
+        waitQueueTimeoutMS=wait_queue_timeout_ms,
         tz_aware=True,
         appname="hiregraph",
         event_listeners=event_listeners or [],

@@ -21,6 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import BigInteger, String, TypeEngine
 
 from datasources import observe, roundtrips
+from domain.errors import UpstreamBusy
 
 _DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 
@@ -88,10 +89,16 @@ class PgReader:
             counter.postgres += 1
         started, ok = time.perf_counter(), False
         try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            try:
+                conn = await self._pool.acquire(timeout=self._acquire_timeout)
+            except TimeoutError:
+                raise _acquire_failure(self._pool, self._acquire_timeout) from None
+            try:
                 rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
                 ok = True
                 return rows
+            finally:
+                await self._pool.release(conn)
         finally:
             elapsed = time.perf_counter() - started
             observe.sink.store_call("postgres", observe.sql_operation(sql), elapsed, ok)
@@ -99,6 +106,15 @@ class PgReader:
     async def _rows(self, stmt: ClauseElement) -> list[asyncpg.Record]:
         sql, args = compile_statement(stmt)
         return await self._fetch(sql, *args)
+
+
+def _acquire_failure(pool: asyncpg.Pool, waited: float) -> Exception:
+    """What an acquire that timed out means: every connection was busy (back-pressure,
+    UPSTREAM_BUSY), or a new connection could not be opened in time (a slow or
+    unreachable server, a timeout)."""
+    if pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0:
+        return UpstreamBusy("postgres", f"no postgres connection free within {waited:g}s")
+    return TimeoutError(f"no postgres connection within {waited:g}s")
 
 
 def parent_ids(ids: Sequence[int] | Sequence[str], string: bool = False) -> Any:

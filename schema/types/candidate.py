@@ -117,16 +117,18 @@ class CandidateType(Node):
     @strawberry.field
     def applications(
         self, info: Info, status: list[ApplicationStatus] | None = None, first: int = 10
-    ) -> Annotated[ApplicationConnection, strawberry.lazy("schema.types.connections")]:
-        """This candidate's applications, newest first."""
+    ) -> Annotated[ApplicationConnection, strawberry.lazy("schema.types.connections")] | None:
+        """This candidate's applications, newest first. Null, with an UPSTREAM_* error,
+        when PostgreSQL is unavailable (the profile itself is MongoDB's)."""
         result: ApplicationConnection = prefetched(self.edges, info)
         return result
 
     @strawberry.field
     def matching_jobs(
         self, info: Info, first: int = 10
-    ) -> list[Annotated[JobType, strawberry.lazy("schema.types.job")]]:
-        """Open jobs ranked by shared skills, then remote and location preferences."""
+    ) -> list[Annotated[JobType, strawberry.lazy("schema.types.job")]] | None:
+        """Open jobs ranked by shared skills, then remote and location preferences.
+        Null, with an UPSTREAM_* error, when PostgreSQL is unavailable."""
         result: list[JobType] = prefetched(self.edges, info)
         return result
 

@@ -59,8 +59,9 @@ class JobType(Node):
     @strawberry.field
     def matching_candidates(
         self, info: Info, first: int = 10
-    ) -> list[Annotated[CandidateType, strawberry.lazy("schema.types.candidate")]]:
-        """Profiles ranked by the summed level of this job's skills they have."""
+    ) -> list[Annotated[CandidateType, strawberry.lazy("schema.types.candidate")]] | None:
+        """Profiles ranked by the summed level of this job's skills they have. Null, with
+        an UPSTREAM_* error, when MongoDB is unavailable."""
         result: list[CandidateType] = prefetched(self.edges, info)
         return result
 
