@@ -237,6 +237,11 @@ def build_lifespan(
         # retries), under the caches: a cache hit needs no store. A replica shares its
         # store's guard.
         guards = app.state.resilience = Resilience.create(settings.resilience.policies())
+        guards.bound_when_unreachable(
+            "mongo",
+            partial(mongo_client.has_reachable_server, mongo),
+            p.mongo_server_selection_timeout_ms / 1000,
+        )
         app.state.cache_stats = CacheStats()
         cache_redis = _cache_client(settings)
 

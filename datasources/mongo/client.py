@@ -30,5 +30,13 @@ def create_client(
     )
 
 
+def has_reachable_server(client: AsyncMongoClient[dict[str, Any]]) -> bool:
+    """Whether the driver's monitors currently know a server it could send to (a
+    primary, or a secondary for reads). False while every server is down or not yet
+    discovered: an operation would then spend its time in server selection."""
+    description = client.topology_description
+    return bool(description.has_writable_server() or description.has_readable_server())
+
+
 async def ping(client: AsyncMongoClient[dict[str, Any]]) -> None:
     await client.admin.command("ping")

@@ -37,6 +37,16 @@ class Resilience:
         guarded: Any = Guarded(port, self.guards[store], retry=False)
         return guarded  # type: ignore[no-any-return]
 
+    def bound_when_unreachable(
+        self, store: str, reachable: Callable[[], bool], timeout_seconds: float
+    ) -> None:
+        """While `reachable()` is false, `store`'s calls wait at most `timeout_seconds`
+        (PyMongo's operation deadline replaces its server selection timeout: without
+        this, a Mongo that is down costs the whole store timeout per call)."""
+        guard = self.guards[store]
+        guard.reachable = reachable
+        guard.unreachable_timeout = min(timeout_seconds, guard.policy.timeout_seconds)
+
     def breakers(self) -> dict[str, BreakerState]:
         """Store name -> breaker state, for metrics and readiness."""
         states = {store: g.state for store, g in self.guards.items()}

@@ -54,6 +54,10 @@ class StoreGuard:
         self.store = store
         self.policy = policy
         self.breaker = CircuitBreaker(store, policy.breaker, clock)
+        # While `reachable()` is false, calls wait at most `unreachable_timeout`: set for
+        # a driver that would otherwise spend the whole call timeout selecting a server.
+        self.reachable: Callable[[], bool] | None = None
+        self.unreachable_timeout = policy.timeout_seconds
         self.calls = 0  # attempts that reached the driver (for metrics and tests)
         self.retries = 0
         self._backoff = wait_random_exponential(
@@ -132,6 +136,8 @@ class StoreGuard:
         timeout = self.policy.timeout_seconds
         budget = budgets.current()
         remaining = budget.remaining() if budget is not None else None
+        if self.reachable is not None and not self.reachable():
+            timeout = min(timeout, self.unreachable_timeout)
         if remaining is not None:
             timeout = max(0.001, min(timeout, remaining))
         self.calls += 1

@@ -240,6 +240,29 @@ async def test_the_store_timeout_applies_without_a_request() -> None:
         await guard.call(hangs)
 
 
+async def test_a_store_without_a_reachable_server_waits_only_the_unreachable_bound() -> None:
+    guards = Resilience.create({"mongo": policy(timeout_seconds=5.0, retry_attempts=0)})
+    guard = guards.guards["mongo"]
+    reachable = False
+    guards.bound_when_unreachable("mongo", lambda: reachable, 0.05)
+
+    async def hangs() -> None:
+        await asyncio.sleep(10)
+
+    started = time.perf_counter()
+    with pytest.raises(UpstreamTimeout):
+        await guard.call(hangs)
+    assert time.perf_counter() - started < 1.0  # the bound (+ the backstop), not 5 s
+
+    reachable = True
+
+    async def answers_after(seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "ok"
+
+    assert await guard.call(answers_after, 0.2) == "ok"  # reachable: the full timeout
+
+
 async def test_an_open_breaker_fails_fast_without_calling_the_store() -> None:
     clock = Clock()
     guard = StoreGuard("mongo", policy(retry_attempts=0, breaker=BreakerConfig(2, 5.0, 1)), clock)
