@@ -378,3 +378,51 @@ async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
             ready = await http.get("/readyz")
             assert ready.status_code == 200, ready.text
             assert ready.json()["status"] == "ok", ready.text
+
+
+# -- Graceful shutdown: SIGTERM while requests are in flight ------------------------
+
+
+async def test_sigterm_drains_in_flight_requests_within_the_grace_period(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    grace = 8
+    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
+        env = gateway_env(
+            seeded,
+            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
+            HIREGRAPH_CACHE__ENABLED="false",
+            HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+            HIREGRAPH_RESILIENCE__SHUTDOWN_GRACE_SECONDS=str(grace),
+        )
+        proc, base = start_gateway(env, tmp_path)
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                expected = (await _answers(http, BOARD["query"]))["data"]
+                # Open the pool's connections first (a new asyncpg connection takes a
+                # dozen round trips), then slow every Postgres answer by 0.3 s: a board
+                # (three round trips, two in sequence) is in flight for 0.6 s or more.
+                warm = await run_load(http, BOARD, requests=40, concurrency=20, expected=expected)
+                _assert_clean(warm, "warm-up")
+                await asyncio.to_thread(proxy.set_latency, 300, direction="downstream")
+                in_flight = [
+                    asyncio.ensure_future(http.post("/graphql", json=BOARD)) for _ in range(20)
+                ]
+                await asyncio.sleep(0.3)  # the requests reached the gateway
+                assert not any(task.done() for task in in_flight)
+                stopped = time.monotonic()
+                proc.terminate()  # SIGTERM: stop accepting, finish what is in flight
+                responses = await asyncio.gather(*in_flight)
+                exit_code = await asyncio.to_thread(proc.wait, grace + 10)
+                took = time.monotonic() - stopped
+            print(f"\n[fault-latency] SIGTERM with 20 boards in flight: exit after {took:.2f} s")
+            assert [r.status_code for r in responses] == [200] * 20, [r.text for r in responses]
+            assert all(r.json().get("errors") is None for r in responses), responses[0].text
+            assert all(r.json()["data"] == expected for r in responses)
+            assert exit_code == 0
+            assert took < grace + 3, took  # drained, then the stores closed
+            with pytest.raises(httpx.TransportError):  # no longer accepting
+                async with httpx.AsyncClient(base_url=base, timeout=1) as fresh:
+                    await fresh.get("/healthz")
+        finally:
+            stop_gateway(proc)
