@@ -13,6 +13,8 @@ health check, so it imports nothing heavy at module level.
 
 from __future__ import annotations
 
+import os
+
 from uvicorn import Config, Server
 from uvicorn.supervisors import multiprocess
 
@@ -27,6 +29,15 @@ class GracefulProcess(multiprocess.Process):
 
             self._server = GracefulServer(config=self.config)
         return self._server
+
+    def join(self) -> None:
+        """Wait for the worker to end, then drop its live gauges from /metrics (the
+        prometheus multiprocess files of a dead pid would otherwise still count)."""
+        super().join()
+        if self.pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess as prometheus_multiprocess
+
+            prometheus_multiprocess.mark_process_dead(self.pid)  # type: ignore[no-untyped-call]
 
 
 def run_graceful_workers(config: Config) -> None:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -67,3 +69,38 @@ async def test_counters_sum_across_workers(seeded: Seeded, tmp_path: Path) -> No
                 assert sample.labels["outcome"] == "ok"
                 total += sample.value
     assert total == sent == sum(per_worker.values())
+
+
+async def test_a_dead_workers_live_gauges_are_dropped(seeded: Seeded, tmp_path: Path) -> None:
+    """uvicorn's supervisor replaces a worker that died; its `live*` gauge files (pool
+    usage, WebSockets, breaker state) go with it, its counters stay in the sums."""
+    env = seeded.env(HIREGRAPH_RESPONSE_CACHE__ENABLED="false")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    directory = tmp_path / "prometheus"
+    proc, base = start_gateway(env, tmp_path, "--workers", "2")
+
+    def live_gauge_pids() -> set[int]:
+        return {int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("gauge_live*_*.db")}
+
+    try:
+        sent = 0
+        while (sent < 400 and len(requests_per_worker(directory)) < 2) or sent < 10:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                await fresh.post("/graphql", json={"query": QUERY})
+            sent += 1
+        workers = set(requests_per_worker(directory))
+        deadline = time.monotonic() + 20  # each worker samples its pools every 5 s
+        while not workers <= live_gauge_pids():
+            assert time.monotonic() < deadline, (workers, live_gauge_pids())
+            await asyncio.sleep(0.2)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while victim in live_gauge_pids():
+            assert time.monotonic() < deadline, "the dead worker's live gauges stayed"
+            await asyncio.sleep(0.2)
+        assert victim in requests_per_worker(directory)  # its counts still add up
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            assert (await client.post("/graphql", json={"query": QUERY})).status_code == 200
+    finally:
+        stop_gateway(proc)
