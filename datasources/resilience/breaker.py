@@ -3,8 +3,9 @@
 Closed: calls pass; `failure_threshold` store failures in a row open it. Open: calls
 fail at once, without touching the network, for `reset_seconds`. Half-open: at most
 `half_open_probes` calls pass as probes; one success closes the breaker, one failure
-opens it again. Only store failures count (connection errors, timeouts, a busy pool):
-a query error or a missing row says nothing about the store's health.
+opens it again. Only store failures count (connection errors, timeouts): a query error
+or a missing row says nothing about the store's health, and a busy pool is this
+process's own back-pressure (the guard reports both as neutral).
 
 Pure state, no I/O: the clock is injectable, so the state machine is unit-tested.
 """
