@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,32 @@ def start_gateway(
             time.sleep(0.2)
     _kill_group(proc)
     raise RuntimeError("gateway did not start: " + (data_dir / "gateway.log").read_text())
+
+
+@contextmanager
+def running_gateway(env: dict[str, str], data_dir: Path, *args: str) -> Iterator[str]:
+    """`start_gateway` as a context manager: the gateway's URL, stopped on exit."""
+    proc, base = start_gateway(env, data_dir, *args)
+    try:
+        yield base
+    finally:
+        stop_gateway(proc)
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """Makes HTTP clients for a base URL (pools big enough for a load of a few hundred
+    concurrent requests); all closed after the test."""
+    made: list[httpx.AsyncClient] = []
+
+    def make(base: str) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+        made.append(httpx.AsyncClient(base_url=base, timeout=30, limits=limits))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.aclose()
 
 
 def shared_env(seeded: Seeded, label: str, jwt_secret: str, **extra: str) -> dict[str, str]:

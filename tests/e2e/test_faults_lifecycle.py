@@ -33,7 +33,7 @@ from datasources.postgres.engine import asyncpg_dsn
 from domain.viewer import Role, Viewer
 from gateway.embedded import free_port
 from schema.ids import to_global_id
-from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
+from tests.e2e.conftest import Seeded, running_gateway, start_gateway, stop_gateway
 from tests.e2e.test_authz import SECRET, token_for
 from tests.faults.load import LoadResult, malformed, run_load
 from tests.faults.proxy import ProxyThread, upstream_of
@@ -56,28 +56,20 @@ def gateway_env(seeded: Seeded, **extra: str) -> dict[str, str]:
     )
 
 
+# Every request must reach the stores: nothing answered from Redis.
+NO_CACHE = {"HIREGRAPH_CACHE__ENABLED": "false", "HIREGRAPH_RESPONSE_CACHE__ENABLED": "false"}
+
+
 @contextmanager
-def running_gateway(env: dict[str, str], data_dir: Path) -> Iterator[str]:
-    proc, base = start_gateway(env, data_dir)
-    try:
-        yield base
-    finally:
-        stop_gateway(proc)
-
-
-@pytest.fixture
-async def client_for() -> AsyncIterator[Any]:
-    clients: list[httpx.AsyncClient] = []
-
-    def make(base: str) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        client = httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
+def postgres_behind_proxy(
+    seeded: Seeded, tmp_path: Path, **extra: str
+) -> Iterator[tuple[ProxyThread, str]]:
+    """A gateway (no caches) whose PostgreSQL is reached through a fault proxy."""
+    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
+        postgres = proxy.url(seeded.postgres_url)
+        env = gateway_env(seeded, HIREGRAPH_POSTGRES_URL=postgres, **NO_CACHE, **extra)
+        with running_gateway(env, tmp_path) as base:
+            yield proxy, base
 
 
 async def _answers(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
@@ -99,52 +91,44 @@ def _assert_clean(result: LoadResult, what: str) -> None:
 
 
 async def test_postgres_reset_mid_load_keeps_responses_well_formed_and_pool_recovers(
-    seeded: Seeded, tmp_path: Path, client_for: Any
+    seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
-    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
-        env = gateway_env(
-            seeded,
-            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
-            # Every request must reach Postgres: no cache answers for it.
-            HIREGRAPH_CACHE__ENABLED="false",
-            HIREGRAPH_RESPONSE_CACHE__ENABLED="false",
+    with postgres_behind_proxy(seeded, tmp_path) as (proxy, base):
+        http = clients(base)
+        expected = (await _answers(http, BOARD["query"]))["data"]
+        baseline = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
+        print("\n" + baseline.summary("postgres baseline"))
+        _assert_clean(baseline, "baseline")
+
+        async def fault(done: int) -> None:
+            # Reset every connection (in-flight queries included) after 60
+            # responses; while on, new connections are reset too; off after 160.
+            if done == 60:
+                await asyncio.to_thread(proxy.set_reset, True)
+            elif done == 160:
+                await asyncio.to_thread(proxy.clear)
+
+        during = await run_load(
+            http, BOARD, requests=300, concurrency=30, on_progress=fault, expected=expected
         )
-        with running_gateway(env, tmp_path) as base:
-            http = client_for(base)
-            expected = (await _answers(http, BOARD["query"]))["data"]
-            baseline = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
-            print("\n" + baseline.summary("postgres baseline"))
-            _assert_clean(baseline, "baseline")
+        print(during.summary("postgres reset mid-load"))
+        assert during.malformed == [], during.malformed[:3]
+        assert during.server_errors == 0, during.statuses
+        assert proxy.stats.reset_total > 0
+        assert during.with_errors > 0, "the fault never reached a request"
 
-            async def fault(done: int) -> None:
-                # Reset every connection (in-flight queries included) after 60
-                # responses; while on, new connections are reset too; off after 160.
-                if done == 60:
-                    await asyncio.to_thread(proxy.set_reset, True)
-                elif done == 160:
-                    await asyncio.to_thread(proxy.clear)
-
-            during = await run_load(
-                http, BOARD, requests=300, concurrency=30, on_progress=fault, expected=expected
-            )
-            print(during.summary("postgres reset mid-load"))
-            assert during.malformed == [], during.malformed[:3]
-            assert during.server_errors == 0, during.statuses
-            assert proxy.stats.reset_total > 0
-            assert during.with_errors > 0, "the fault never reached a request"
-
-            # The resets open Postgres' circuit breaker (issue 9): requests fail fast
-            # until its reset time (5 s) lets a probe through, then the pool reconnects.
-            cleared = time.monotonic()
-            while (await http.post("/graphql", json=BOARD)).json().get("errors"):
-                assert time.monotonic() - cleared < 15, "Postgres not back within 15 s"
-                await asyncio.sleep(0.2)
-            # Fresh connections: uvicorn closes keep-alive connections idle for 5 s, and
-            # reusing one as it closes is a client-side race, not the fault under test.
-            http = client_for(base)
-            after = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
-            print(after.summary("postgres after reset cleared"))
-            _assert_clean(after, "after the fault was cleared")
+        # The resets open Postgres' circuit breaker (issue 9): requests fail fast
+        # until its reset time (5 s) lets a probe through, then the pool reconnects.
+        cleared = time.monotonic()
+        while (await http.post("/graphql", json=BOARD)).json().get("errors"):
+            assert time.monotonic() - cleared < 15, "Postgres not back within 15 s"
+            await asyncio.sleep(0.2)
+        # Fresh connections: uvicorn closes keep-alive connections idle for 5 s, and
+        # reusing one as it closes is a client-side race, not the fault under test.
+        http = clients(base)
+        after = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
+        print(after.summary("postgres after reset cleared"))
+        _assert_clean(after, "after the fault was cleared")
 
 
 # -- Redis: the cache's server stopped and started again ---------------------------
@@ -236,10 +220,10 @@ async def redis_gateway(
 
 
 async def test_redis_stopped_then_restarted_bypasses_then_resumes_the_cache(
-    redis_gateway: RedisGateway, client_for: Any
+    redis_gateway: RedisGateway, clients: Any
 ) -> None:
     private_redis = redis_gateway.redis
-    http = client_for(redis_gateway.base)
+    http = clients(redis_gateway.base)
     try:
         expected = (await _answers(http, BOARD["query"]))["data"]
         cached = await run_load(http, BOARD, requests=100, concurrency=20, expected=expected)
@@ -267,13 +251,13 @@ async def test_redis_stopped_then_restarted_bypasses_then_resumes_the_cache(
 
 
 async def test_redis_blackholed_mid_run_costs_bounded_latency_and_no_wrong_answers(
-    redis_gateway: RedisGateway, client_for: Any
+    redis_gateway: RedisGateway, clients: Any
 ) -> None:
     """A Redis that accepts and never answers (the worst case: every call waits for its
     timeout) while requests are in flight; then it answers again. Connections whose
     reply was swallowed must not serve a later command's reply (wrong data)."""
     proxy = redis_gateway.proxy
-    http = client_for(redis_gateway.base)
+    http = clients(redis_gateway.base)
     try:
         expected = (await _answers(http, BOARD["query"]))["data"]
         await run_load(http, BOARD, requests=40, concurrency=20, expected=expected)  # warm
@@ -326,7 +310,7 @@ async def _candidate_id(seeded: Seeded) -> str:
 
 
 async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
-    seeded: Seeded, tmp_path: Path, client_for: Any
+    seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
     candidate = await _candidate_id(seeded)
     with ProxyThread(*upstream_of(seeded.mongo_url)) as proxy:
@@ -338,7 +322,7 @@ async def test_gateway_starts_with_mongo_down_and_recovers_without_restart(
             HIREGRAPH_READINESS_TIMEOUT="1",
         )
         with running_gateway(env, tmp_path) as base:
-            http = client_for(base)
+            http = clients(base)
             ready = await http.get("/readyz")
             body = ready.json()
             # Mongo is not required: the pod stays in rotation, reporting the store down.

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +23,14 @@ import pytest
 
 from datasources.postgres.engine import asyncpg_dsn
 from schema.ids import to_global_id
-from tests.e2e.conftest import Seeded, start_gateway, stop_gateway
-from tests.e2e.test_faults_lifecycle import ADMIN, BOARD, gateway_env
+from tests.e2e.conftest import Seeded, running_gateway
+from tests.e2e.test_faults_lifecycle import (
+    ADMIN,
+    BOARD,
+    NO_CACHE,
+    gateway_env,
+    postgres_behind_proxy,
+)
 from tests.e2e.test_faults_lifecycle import _direct as direct_url
 from tests.faults.load import LoadResult, malformed, run_load
 from tests.faults.proxy import ProxyThread, upstream_of
@@ -40,31 +44,6 @@ CANDIDATE = """query($id: ID!) { candidate(id: $id) { id name headline
     applications(first: 5) { totalCount edges { node { id status } } } } }"""
 CREATE_COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
     __typename ... on CompanyPayload { company { id } } } }"""
-# Every request must reach the stores: nothing answered from Redis.
-NO_CACHE = {"HIREGRAPH_CACHE__ENABLED": "false", "HIREGRAPH_RESPONSE_CACHE__ENABLED": "false"}
-
-
-@contextmanager
-def running_gateway(env: dict[str, str], data_dir: Path) -> Iterator[str]:
-    proc, base = start_gateway(env, data_dir)
-    try:
-        yield base
-    finally:
-        stop_gateway(proc)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Any]:
-    made: list[httpx.AsyncClient] = []
-
-    def make(base: str) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
-        made.append(httpx.AsyncClient(base_url=base, timeout=30, limits=limits))
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.aclose()
 
 
 async def _ids(seeded: Seeded) -> tuple[str, str]:
@@ -153,7 +132,9 @@ async def test_mongo_blackholed_nulls_candidates_only_within_the_timeout(
             proxy.reset_existing()  # pooled connections die; new ones vanish in the hole
             body, elapsed = await _post(http, APPLICANTS, id=job)
             print(f"[fault-latency] job applicants, mongo blackholed: {elapsed * 1000:.0f} ms")
-            assert elapsed < 1.5  # the 1 s store timeout (+ the 0.25 s backstop), not 5-10 s
+            # The 1 s store timeout (+ the 0.25 s backstop; measured 1.27-1.44 s), not the
+            # driver's 5-10 s; the margin is for a CI machine running other suites.
+            assert elapsed < 2.5, elapsed
             errors = _upstream_errors(body, "mongo")
             data = body["data"]["job"]
             assert data["title"]
@@ -242,146 +223,133 @@ async def test_mongo_two_seconds_slow_times_out_the_field_in_under_a_second(
 async def test_postgres_breaker_opens_after_n_failures_and_closes_after_recovery(
     seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
-    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
-        env = gateway_env(
-            seeded,
-            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
-            HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_FAILURE_THRESHOLD="3",
-            HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_RESET_SECONDS="2",
-            HIREGRAPH_RESILIENCE__POSTGRES__RETRY_ATTEMPTS="0",
-            **NO_CACHE,
-        )
-        with running_gateway(env, tmp_path) as base:
-            http = clients(base)
-            ok, _ = await _post(http, BOARD["query"])
-            assert "errors" not in ok, ok
-            assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 0
+    with postgres_behind_proxy(
+        seeded,
+        tmp_path,
+        HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_FAILURE_THRESHOLD="3",
+        HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_RESET_SECONDS="2",
+        HIREGRAPH_RESILIENCE__POSTGRES__RETRY_ATTEMPTS="0",
+    ) as (proxy, base):
+        http = clients(base)
+        ok, _ = await _post(http, BOARD["query"])
+        assert "errors" not in ok, ok
+        assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 0
 
-            proxy.set_reset(True)  # every connection, open or new, is reset
-            for _ in range(3):
-                _upstream_errors((await _post(http, BOARD["query"]))[0], "postgres")
-            assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 2
-            before = proxy.stats.accepted_total
-            timings = []
-            for _ in range(20):
-                body, elapsed = await _post(http, BOARD["query"])
-                timings.append(elapsed)
-                (error,) = _upstream_errors(body, "postgres")
-                assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
-                assert "circuit breaker open" in error["message"]
-            assert proxy.stats.accepted_total == before  # open: nothing reached the proxy
-            print(f"\n[fault-latency] job board, postgres breaker open: "
-                  f"max {max(timings) * 1000:.1f} ms over 20")  # fmt: skip
-            assert await _metric(http, "hiregraph_circuit_breaker_rejected_total", "postgres") >= 20
+        proxy.set_reset(True)  # every connection, open or new, is reset
+        for _ in range(3):
+            _upstream_errors((await _post(http, BOARD["query"]))[0], "postgres")
+        assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 2
+        before = proxy.stats.accepted_total
+        timings = []
+        for _ in range(20):
+            body, elapsed = await _post(http, BOARD["query"])
+            timings.append(elapsed)
+            (error,) = _upstream_errors(body, "postgres")
+            assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+            assert "circuit breaker open" in error["message"]
+        assert proxy.stats.accepted_total == before  # open: nothing reached the proxy
+        print(f"\n[fault-latency] job board, postgres breaker open: "
+              f"max {max(timings) * 1000:.1f} ms over 20")  # fmt: skip
+        assert await _metric(http, "hiregraph_circuit_breaker_rejected_total", "postgres") >= 20
 
-            proxy.clear()
-            await asyncio.sleep(2.1)  # the reset time: the next call is the probe
-            body, _ = await _post(http, BOARD["query"])
-            assert "errors" not in body, body
-            assert proxy.stats.accepted_total > before
-            assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 0
-            assert await _metric(http, "hiregraph_circuit_breaker_opened_total", "postgres") == 1
+        proxy.clear()
+        await asyncio.sleep(2.1)  # the reset time: the next call is the probe
+        body, _ = await _post(http, BOARD["query"])
+        assert "errors" not in body, body
+        assert proxy.stats.accepted_total > before
+        assert await _metric(http, "hiregraph_circuit_breaker_state", "postgres") == 0
+        assert await _metric(http, "hiregraph_circuit_breaker_opened_total", "postgres") == 1
 
 
 async def test_postgres_down_candidate_by_id_still_answers(
     seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
     _, candidate = await _ids(seeded)
-    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
-        env = gateway_env(
-            seeded,
-            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
-            HIREGRAPH_READINESS_TIMEOUT="0.5",
-            **NO_CACHE,
-        )
-        with running_gateway(env, tmp_path) as base:
-            http = clients(base)
-            healthy, _ = await _post(http, CANDIDATE, id=candidate)
-            assert "errors" not in healthy, healthy
-            assert healthy["data"]["candidate"]["applications"]["totalCount"] >= 1
+    with postgres_behind_proxy(seeded, tmp_path, HIREGRAPH_READINESS_TIMEOUT="0.5") as (
+        proxy,
+        base,
+    ):
+        http = clients(base)
+        healthy, _ = await _post(http, CANDIDATE, id=candidate)
+        assert "errors" not in healthy, healthy
+        assert healthy["data"]["candidate"]["applications"]["totalCount"] >= 1
 
-            proxy.set_down(True)
-            body, elapsed = await _post(http, CANDIDATE, id=candidate)
-            print(f"\n[fault-latency] candidate(id), postgres down: {elapsed * 1000:.0f} ms")
-            (error,) = _upstream_errors(body, "postgres")
-            assert error["path"] == ["candidate", "applications"]
-            got = body["data"]["candidate"]
-            assert got["id"] == candidate
-            assert got["name"] == healthy["data"]["candidate"]["name"]
-            assert got["applications"] is None
+        proxy.set_down(True)
+        body, elapsed = await _post(http, CANDIDATE, id=candidate)
+        print(f"\n[fault-latency] candidate(id), postgres down: {elapsed * 1000:.0f} ms")
+        (error,) = _upstream_errors(body, "postgres")
+        assert error["path"] == ["candidate", "applications"]
+        got = body["data"]["candidate"]
+        assert got["id"] == candidate
+        assert got["name"] == healthy["data"]["candidate"]["name"]
+        assert got["applications"] is None
 
-            board = await run_load(http, BOARD, requests=300, concurrency=30)
-            print(board.summary("job board, postgres down"))
-            _only_upstream(board, "job board with Postgres down")
-            assert board.with_errors == board.count
+        board = await run_load(http, BOARD, requests=300, concurrency=30)
+        print(board.summary("job board, postgres down"))
+        _only_upstream(board, "job board with Postgres down")
+        assert board.with_errors == board.count
 
-            ready = await http.get("/readyz")
-            assert ready.status_code == 503, ready.text  # Postgres is the required store
-            assert ready.json()["degraded"] == ["postgres"]
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503, ready.text  # Postgres is the required store
+        assert ready.json()["degraded"] == ["postgres"]
 
-            proxy.set_down(False)
-            deadline = time.monotonic() + 20
-            while "errors" in (body := (await _post(http, CANDIDATE, id=candidate))[0]):
-                assert time.monotonic() < deadline, f"Postgres not back within 20 s: {body}"
-                await asyncio.sleep(0.3)
-            assert body == healthy
+        proxy.set_down(False)
+        deadline = time.monotonic() + 20
+        while "errors" in (body := (await _post(http, CANDIDATE, id=candidate))[0]):
+            assert time.monotonic() < deadline, f"Postgres not back within 20 s: {body}"
+            await asyncio.sleep(0.3)
+        assert body == healthy
 
 
 async def test_an_exhausted_postgres_pool_answers_upstream_busy(
     seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
-    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
-        env = gateway_env(
-            seeded,
-            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
-            HIREGRAPH_POOLS__POSTGRES_POOL_SIZE="1",
-            HIREGRAPH_POOLS__POSTGRES_POOL_TIMEOUT="0.2",
-            **NO_CACHE,
-        )
-        with running_gateway(env, tmp_path) as base:
-            http = clients(base)
-            ok, _ = await _post(http, BOARD["query"])  # the pool's one connection, open
-            assert "errors" not in ok, ok
-            proxy.set_latency(1000, direction="downstream")  # each answer takes 1 s
-            result = await run_load(http, BOARD, requests=20, concurrency=20, headers=ADMIN)
-            print("\n" + result.summary("job board, postgres pool of 1 held 1 s"))
-            assert result.malformed == []
-            assert result.server_errors == 0
-            assert result.error_codes["UPSTREAM_BUSY"] >= 10, result.error_codes
-            assert set(result.error_codes) <= {"UPSTREAM_BUSY"}, result.error_codes
-            busy = sorted(result.latencies)[: result.error_codes["UPSTREAM_BUSY"]]
-            assert max(busy) < 1.0  # refused after the pool wait, not queued behind 1 s reads
+    with postgres_behind_proxy(
+        seeded,
+        tmp_path,
+        HIREGRAPH_POOLS__POSTGRES_POOL_SIZE="1",
+        HIREGRAPH_POOLS__POSTGRES_POOL_TIMEOUT="0.2",
+    ) as (proxy, base):
+        http = clients(base)
+        ok, _ = await _post(http, BOARD["query"])  # the pool's one connection, open
+        assert "errors" not in ok, ok
+        proxy.set_latency(1000, direction="downstream")  # each answer takes 1 s
+        result = await run_load(http, BOARD, requests=20, concurrency=20, headers=ADMIN)
+        print("\n" + result.summary("job board, postgres pool of 1 held 1 s"))
+        assert result.malformed == []
+        assert result.server_errors == 0
+        assert result.error_codes["UPSTREAM_BUSY"] >= 10, result.error_codes
+        assert set(result.error_codes) <= {"UPSTREAM_BUSY"}, result.error_codes
+        busy = sorted(result.latencies)[: result.error_codes["UPSTREAM_BUSY"]]
+        assert max(busy) < 1.0  # refused after the pool wait, not queued behind 1 s reads
 
 
 async def test_reads_are_retried_after_a_reset_and_mutations_are_not(
     seeded: Seeded, tmp_path: Path, clients: Any
 ) -> None:
-    with ProxyThread(*upstream_of(seeded.postgres_url)) as proxy:
-        env = gateway_env(
-            seeded,
-            HIREGRAPH_POSTGRES_URL=proxy.url(seeded.postgres_url),
-            HIREGRAPH_RESILIENCE__POSTGRES__RETRY_ATTEMPTS="2",
-            HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_FAILURE_THRESHOLD="100",
-            **NO_CACHE,
-        )
-        with running_gateway(env, tmp_path) as base:
-            http = clients(base)
-            proxy.set_reset(True)
-            before = proxy.stats.accepted_total
-            body, _ = await _post(http, BOARD["query"])
-            _upstream_errors(body, "postgres")
-            read_connections = proxy.stats.accepted_total - before
-            assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
-            assert read_connections == 3  # the first attempt and two retries
+    with postgres_behind_proxy(
+        seeded,
+        tmp_path,
+        HIREGRAPH_RESILIENCE__POSTGRES__RETRY_ATTEMPTS="2",
+        HIREGRAPH_RESILIENCE__POSTGRES__BREAKER_FAILURE_THRESHOLD="100",
+    ) as (proxy, base):
+        http = clients(base)
+        proxy.set_reset(True)
+        before = proxy.stats.accepted_total
+        body, _ = await _post(http, BOARD["query"])
+        _upstream_errors(body, "postgres")
+        read_connections = proxy.stats.accepted_total - before
+        assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
+        assert read_connections == 3  # the first attempt and two retries
 
-            before = proxy.stats.accepted_total
-            given = {"slug": f"faults-{time.time_ns()}", "name": "Faults", "industry": "Retail"}
-            body, _ = await _post(http, CREATE_COMPANY, input=given)
-            (error,) = _upstream_errors(body, "postgres")
-            assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
-            assert proxy.stats.accepted_total - before == 1  # one attempt, never again
-            assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
+        before = proxy.stats.accepted_total
+        given = {"slug": f"faults-{time.time_ns()}", "name": "Faults", "industry": "Retail"}
+        body, _ = await _post(http, CREATE_COMPANY, input=given)
+        (error,) = _upstream_errors(body, "postgres")
+        assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+        assert proxy.stats.accepted_total - before == 1  # one attempt, never again
+        assert await _metric(http, "hiregraph_store_read_retries_total", "postgres") == 2
 
-            proxy.clear()
-            body, _ = await _post(http, CREATE_COMPANY, input=given)
-            assert body["data"]["createCompany"]["__typename"] == "CompanyPayload", body
+        proxy.clear()
+        body, _ = await _post(http, CREATE_COMPANY, input=given)
+        assert body["data"]["createCompany"]["__typename"] == "CompanyPayload", body

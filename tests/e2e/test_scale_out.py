@@ -18,7 +18,7 @@ from datasources.postgres.engine import asyncpg_dsn
 from domain.viewer import Role, Viewer
 from schema.ids import int_key
 from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
-from tests.e2e.real_writes import CREATE_COMPANY, UPDATE_JOB, _delete_created
+from tests.e2e.real_writes import CREATE_COMPANY, UPDATE_JOB
 from tests.e2e.test_authz import SECRET, token_for
 from tests.e2e.test_subscriptions import ADMIN, UPDATED, Writes, connect
 
@@ -60,14 +60,8 @@ def pair(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 @pytest.fixture
 async def writes(pair: Pair, seeded: Seeded) -> AsyncIterator[Writes]:
     """Mutations through A, as an admin; the companies created are deleted afterwards."""
-    async with httpx.AsyncClient(base_url=pair.a, timeout=20) as http:
-        w = Writes(http, [])
+    async with Writes.through(pair.a, seeded) as w:
         yield w
-    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
-    try:
-        await _delete_created(db, w.companies)
-    finally:
-        await db.close()
 
 
 async def _post(base: str, query: str, viewer: Viewer | None = None, **kw: Any) -> httpx.Response:

@@ -133,8 +133,23 @@ async def connect(base: str, viewer: Viewer | None = None) -> AsyncIterator[Clie
 
 @dataclass
 class Writes:
+    """Mutations as an admin through one gateway; the companies created (and what hangs
+    off them) are deleted when `through` ends."""
+
     http: httpx.AsyncClient
     companies: list[int]
+
+    @staticmethod
+    @asynccontextmanager
+    async def through(base: str, seeded: Seeded) -> AsyncIterator[Writes]:
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            w = Writes(http, [])
+            yield w
+        db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+        try:
+            await _delete_created(db, w.companies)
+        finally:
+            await db.close()
 
     async def mutate(self, query: str, viewer: Viewer = ADMIN, **variables: Any) -> Any:
         headers = {"authorization": f"Bearer {token_for(viewer)}"}
@@ -161,14 +176,8 @@ class Writes:
 
 @pytest.fixture
 async def writes(cluster: Cluster, seeded: Seeded) -> AsyncIterator[Writes]:
-    async with httpx.AsyncClient(base_url=cluster.a, timeout=20) as http:
-        w = Writes(http, [])
+    async with Writes.through(cluster.a, seeded) as w:
         yield w
-    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
-    try:
-        await _delete_created(db, w.companies)
-    finally:
-        await db.close()
 
 
 async def candidates(seeded: Seeded, client: AsyncMongoClient[dict[str, Any]]) -> list[str]:

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import websockets
 
 from datasources.postgres.engine import asyncpg_dsn
 from schema.ids import to_global_id
 from tests.e2e.conftest import Seeded, shared_env, start_gateway, start_worker, stop_gateway
-from tests.e2e.real_writes import UPDATE_JOB, _delete_created
+from tests.e2e.real_writes import UPDATE_JOB
 from tests.e2e.test_authz import SECRET
 from tests.e2e.test_subscriptions import UPDATED, Client, Writes, connect
 
@@ -69,14 +68,8 @@ def server_pids(port: int) -> dict[int, int]:
 
 @pytest.fixture
 async def writes(served: Served, seeded: Seeded) -> AsyncIterator[Writes]:
-    async with httpx.AsyncClient(base_url=served.base, timeout=20) as http:
-        w = Writes(http, [])
+    async with Writes.through(served.base, seeded) as w:
         yield w
-    db = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
-    try:
-        await _delete_created(db, w.companies)
-    finally:
-        await db.close()
 
 
 async def test_an_event_reaches_subscribers_on_both_workers(served: Served, writes: Writes) -> None:

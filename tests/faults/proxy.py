@@ -38,7 +38,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, Self, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 Direction = Literal["both", "upstream", "downstream"]
 Per = Literal["chunk", "connection"]
@@ -269,9 +269,12 @@ class FaultProxy:
         if delay:
             await asyncio.sleep(delay)
         try:
-            up_reader, conn.upstream = await asyncio.open_connection(
-                self.upstream_host, self.upstream_port
-            )
+            if self.upstream_host.startswith("/"):  # a Unix socket's path
+                up_reader, conn.upstream = await asyncio.open_unix_connection(self.upstream_host)
+            else:
+                up_reader, conn.upstream = await asyncio.open_connection(
+                    self.upstream_host, self.upstream_port
+                )
         except OSError:
             _rst(conn.client)  # the upstream refused: so does the proxy
             return
@@ -335,19 +338,26 @@ async def _run_pumps(pump_in: Awaitable[None], pump_out: Awaitable[None]) -> Non
 
 
 def proxied_url(url: str, host: str, port: int) -> str:
-    """`url` with its host:port replaced (user info, path and query kept)."""
+    """`url` with its host:port replaced (user info, path and the rest of the query
+    kept; a Unix-socket `host=`/`port=` query parameter, as the embedded PostgreSQL's
+    URL has, is dropped: the proxy listens on TCP)."""
     parts = urlsplit(url)
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 def upstream_of(url: str) -> tuple[str, int]:
-    """The host and port a store URL points at."""
+    """The host and port a store URL points at; for a PostgreSQL URL over a Unix socket
+    (`?host=/dir`), the socket's path and port 0 (`FaultProxy` dials the path)."""
     parts = urlsplit(url)
-    if parts.hostname is None or parts.port is None:
-        raise ValueError(f"no host:port in {url!r}")
-    return parts.hostname, parts.port
+    if parts.hostname is not None and parts.port is not None:
+        return parts.hostname, parts.port
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme.startswith("postgres") and query.get("host", "").startswith("/"):
+        return f"{query['host']}/.s.PGSQL.{query.get('port', '5432')}", 0
+    raise ValueError(f"no host:port in {url!r}")
 
 
 class ProxyThread:

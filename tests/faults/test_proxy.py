@@ -9,6 +9,7 @@ import socketserver
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -259,3 +260,29 @@ def test_url_helpers() -> None:
     )
     with pytest.raises(ValueError, match="no host:port"):
         upstream_of("redis:///tmp/sock")
+    # The embedded PostgreSQL listens on a Unix socket in its data directory.
+    embedded = "postgresql+asyncpg://postgres@/db?host=%2Ftmp%2Fpg&sslmode=disable"
+    assert upstream_of(embedded) == ("/tmp/pg/.s.PGSQL.5432", 0)
+    assert upstream_of(embedded + "&port=5433") == ("/tmp/pg/.s.PGSQL.5433", 0)
+    assert proxied_url(embedded, "127.0.0.1", 9) == (
+        "postgresql+asyncpg://postgres@127.0.0.1:9/db?sslmode=disable"
+    )
+
+
+async def test_the_upstream_may_be_a_unix_socket(tmp_path: Path) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.read(100))
+        await writer.drain()
+        writer.close()
+
+    path = str(tmp_path / ".s.PGSQL.5432")
+    server = await asyncio.start_unix_server(handle, path)
+    try:
+        async with FaultProxy(path, 0) as p:
+            reader, writer = await _connect(p)
+            writer.write(b"over tcp, then a unix socket")
+            assert await reader.read(100) == b"over tcp, then a unix socket"
+            writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
