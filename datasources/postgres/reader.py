@@ -89,10 +89,7 @@ class PgReader:
             counter.postgres += 1
         started, ok = time.perf_counter(), False
         try:
-            try:
-                conn = await self._pool.acquire(timeout=self._acquire_timeout)
-            except TimeoutError:
-                raise _acquire_failure(self._pool, self._acquire_timeout) from None
+            conn = await self._acquire()
             try:
                 rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
                 ok = True
@@ -103,18 +100,24 @@ class PgReader:
             elapsed = time.perf_counter() - started
             observe.sink.store_call("postgres", observe.sql_operation(sql), elapsed, ok)
 
+    async def _acquire(self) -> asyncpg.Connection:
+        """A pooled connection. An acquire that timed out with every connection busy is
+        back-pressure (UPSTREAM_BUSY); otherwise a new connection could not be opened in
+        time (a slow or unreachable server: a timeout)."""
+        try:
+            conn: asyncpg.Connection = await self._pool.acquire(timeout=self._acquire_timeout)
+            return conn
+        except TimeoutError:
+            waited, pool = self._acquire_timeout, self._pool
+            if pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0:
+                raise UpstreamBusy(
+                    "postgres", f"no postgres connection free within {waited:g}s"
+                ) from None
+            raise TimeoutError(f"no postgres connection within {waited:g}s") from None
+
     async def _rows(self, stmt: ClauseElement) -> list[asyncpg.Record]:
         sql, args = compile_statement(stmt)
         return await self._fetch(sql, *args)
-
-
-def _acquire_failure(pool: asyncpg.Pool, waited: float) -> Exception:
-    """What an acquire that timed out means: every connection was busy (back-pressure,
-    UPSTREAM_BUSY), or a new connection could not be opened in time (a slow or
-    unreachable server, a timeout)."""
-    if pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0:
-        return UpstreamBusy("postgres", f"no postgres connection free within {waited:g}s")
-    return TimeoutError(f"no postgres connection within {waited:g}s")
 
 
 def parent_ids(ids: Sequence[int] | Sequence[str], string: bool = False) -> Any:

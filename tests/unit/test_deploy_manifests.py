@@ -18,7 +18,7 @@ import kubernetes_validate
 import pytest
 
 from gateway.settings import Settings
-from tests.deploy import K8S, KUSTOMIZATIONS, one, pod_specs, setting_env_vars, wired
+from tests.deploy import K8S, one, pod_specs, setting_env_vars, wired
 from tests.kustomize import Resource, build
 
 # The oldest Kubernetes minor these manifests target, and the newest schemas shipped.
@@ -39,16 +39,6 @@ SECRET_KEYS = {
     "HIREGRAPH_BROKER_URL",
     "HIREGRAPH_AUTH__JWT_SECRET",
 }
-
-
-@pytest.fixture(scope="module", params=sorted(KUSTOMIZATIONS))
-def rendered(request: pytest.FixtureRequest) -> list[Resource]:
-    return build(KUSTOMIZATIONS[request.param])
-
-
-@pytest.fixture(scope="module")
-def prod() -> list[Resource]:
-    return build(KUSTOMIZATIONS["prod"])
 
 
 # ---------------------------------------------------------------- schemas

@@ -7,31 +7,18 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from tests.deploy import (
     COMMANDS,
-    KUSTOMIZATIONS,
     ROOT,
     one,
     pod_specs,
     uvicorn_graceful_seconds,
     wired,
 )
-from tests.kustomize import Resource, build
+from tests.kustomize import Resource
 
 GATEWAY = "hiregraph-gateway"
 DEFAULT_PORTS = {"postgresql+asyncpg": 5432, "mongodb": 27017, "redis": 6379, "amqp": 5672}
-
-
-@pytest.fixture(scope="module", params=sorted(KUSTOMIZATIONS))
-def rendered(request: pytest.FixtureRequest) -> list[Resource]:
-    return build(KUSTOMIZATIONS[request.param])
-
-
-@pytest.fixture(scope="module")
-def prod() -> list[Resource]:
-    return build(KUSTOMIZATIONS["prod"])
 
 
 def container(resources: list[Resource], kind: str, name: str) -> dict[str, Any]:
