@@ -44,8 +44,10 @@ async def test_counters_sum_across_workers(seeded: Seeded, tmp_path: Path) -> No
         assert not (stale / "counter_1.db").exists()
         sent = 0
         # The kernel places each new connection on either worker: send until both have
-        # answered some (a fresh client per request, so a fresh connection).
-        while (sent < 400 and len(requests_per_worker(stale)) < 2) or sent < 10:
+        # answered some (a fresh client per request, so a fresh connection). `/healthz`
+        # answered once the first worker was up; the second may still be starting.
+        until = time.monotonic() + 90
+        while (time.monotonic() < until and len(requests_per_worker(stale)) < 2) or sent < 10:
             async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
                 response = await fresh.post("/graphql", json={"query": QUERY})
             assert response.status_code == 200, response.text
@@ -84,7 +86,8 @@ async def test_a_dead_workers_live_gauges_are_dropped(seeded: Seeded, tmp_path: 
 
     try:
         sent = 0
-        while (sent < 400 and len(requests_per_worker(directory)) < 2) or sent < 10:
+        until = time.monotonic() + 90  # until both workers have answered (see above)
+        while (time.monotonic() < until and len(requests_per_worker(directory)) < 2) or sent < 10:
             async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
                 await fresh.post("/graphql", json={"query": QUERY})
             sent += 1
