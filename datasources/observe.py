@@ -22,6 +22,10 @@ class Sink(Protocol):
 
     def relay_error(self, store: str) -> None: ...
 
+    def analytics_read(self, rollup: str, outcome: str) -> None: ...
+
+    def rollup_refresh(self, rollup: str, seconds: float, ok: bool) -> None: ...
+
 
 class _Nothing:
     def store_call(self, store: str, operation: str, seconds: float, ok: bool) -> None:
@@ -37,6 +41,12 @@ class _Nothing:
         return None
 
     def relay_error(self, store: str) -> None:
+        return None
+
+    def analytics_read(self, rollup: str, outcome: str) -> None:
+        return None
+
+    def rollup_refresh(self, rollup: str, seconds: float, ok: bool) -> None:
         return None
 
 

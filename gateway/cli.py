@@ -27,6 +27,8 @@ err = Console(stderr=True)
 # cli_keys imports this module only inside its functions, so there is no import cycle.
 cli.add_typer(apikey_cli, name="apikey")
 cli.add_typer(documents_cli, name="documents")
+analytics_cli = typer.Typer(no_args_is_help=True, help="Analytics rollups.")
+cli.add_typer(analytics_cli, name="analytics")
 
 
 class ScaleName(StrEnum):
@@ -86,6 +88,33 @@ def seed(
         provision.migrate_or_fail(settings, fail)
         report = provision.seed_or_fail(settings, scale.value, seed, reset, fail, progress=True)
         report.render(out)
+
+
+@analytics_cli.command("refresh")
+def analytics_refresh() -> None:
+    """Recompute the board-wide jobStats rollup now (`hiregraph worker` does it after
+    job changes)."""
+    import asyncio
+
+    from datasources.postgres.engine import asyncpg_dsn
+    from datasources.postgres.rollup import JobStatsRollup
+
+    with running_stores(load_settings()) as settings:
+        assert settings.postgres_url is not None  # running_stores sets every URL
+        timeout = settings.analytics.rollup_statement_timeout_seconds
+        rollup = JobStatsRollup(
+            asyncpg_dsn(settings.postgres_url), statement_timeout_ms=int(timeout * 1000)
+        )
+        try:
+            done = asyncio.run(rollup.refresh())
+        except Exception as exc:  # the database's own message (not migrated, timeout)
+            fail(f"refresh failed: {exc}")
+        if done is None:
+            fail("another process is refreshing the rollup; try again later")
+        out.print(
+            f"job_stats rollup: snapshot {done.snapshot}, {done.rows} rows in "
+            f"{done.seconds:.2f} s, as of {done.as_of.isoformat(timespec='seconds')}"
+        )
 
 
 @cli.command("schema")

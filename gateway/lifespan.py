@@ -246,7 +246,7 @@ def build_lifespan(
         cache_redis = _cache_client(settings)
 
         def ports(stores: replicas.ReadStores) -> Datasources:
-            reads = replicas.read_ports(stores, p.postgres_pool_timeout)
+            reads = replicas.read_ports(stores, p.postgres_pool_timeout, settings.analytics)
             guarded = {
                 name: guards.reads(replicas.STORE_OF_PORT[name], port)
                 for name, port in reads.items()

@@ -27,7 +27,7 @@ from datasources.postgres.analytics import PgAnalytics
 from datasources.postgres.applications import PgApplicationRepository
 from datasources.postgres.companies import PgCompanyRepository
 from datasources.postgres.jobs import PgJobRepository
-from gateway.settings import Settings
+from gateway.settings import AnalyticsSettings, Settings
 
 READ_PREFERENCES: dict[str, Any] = {  # the settings' names -> pymongo's modes
     "primary": ReadPreference.PRIMARY,
@@ -62,16 +62,21 @@ STORE_OF_PORT = {  # which store's guard (datasources.resilience) each read port
 }
 
 
-def read_ports(stores: ReadStores, acquire_timeout: float) -> dict[str, Any]:
+def read_ports(
+    stores: ReadStores, acquire_timeout: float, analytics: AnalyticsSettings
+) -> dict[str, Any]:
     """The read ports of `Datasources` over `stores`."""
     pool = stores.pool
+    staleness = analytics.rollup_max_staleness_seconds if analytics.rollup else None
     return {
         "companies": PgCompanyRepository(pool, acquire_timeout),
         "jobs": PgJobRepository(pool, acquire_timeout),
         "applications": PgApplicationRepository(pool, acquire_timeout),
         "candidates": MongoCandidateRepository(stores.db),
-        "job_analytics": PgAnalytics(pool, acquire_timeout),
-        "candidate_analytics": MongoAnalytics(stores.db),
+        "job_analytics": PgAnalytics(pool, acquire_timeout, rollup_max_staleness=staleness),
+        "candidate_analytics": MongoAnalytics(
+            stores.db, supply_max_age=analytics.skill_supply_max_age_seconds
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from datasources.redis_client import cluster_key_prefix, parse_redis_url
 from domain.viewer import Role
+from gateway.settings_analytics import AnalyticsSettings as AnalyticsSettings
 from gateway.settings_events import BrokerSettings as BrokerSettings
 from gateway.settings_events import IdempotencySettings as IdempotencySettings
 from gateway.settings_events import SubscriptionSettings as SubscriptionSettings
@@ -319,6 +320,7 @@ class Settings(BaseSettings):
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     resilience: ResilienceSettings = ResilienceSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @model_validator(mode="after")
     def _prod_needs_real_stores(self) -> Settings:

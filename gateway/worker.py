@@ -23,6 +23,7 @@ from datasources.events.worker import Relay, Worker
 from datasources.mongo import client as mongo_client
 from datasources.postgres import engine as pg_engine
 from datasources.postgres.idempotency import ExpiredKeysPurge
+from datasources.postgres.rollup import JobStatsRollup
 from datasources.redis_client import create_redis
 from gateway.observability import serve_worker_metrics
 from gateway.settings import Settings, for_redis_topology
@@ -97,6 +98,19 @@ def relay_options(settings: Settings) -> RelayOptions:
     )
 
 
+def job_stats_rollup(settings: Settings) -> JobStatsRollup | None:
+    """The rollup refresher, run with the relays (None when the rollup is off)."""
+    a = settings.analytics
+    if not a.rollup:
+        return None
+    return JobStatsRollup(
+        pg_engine.asyncpg_dsn(_require(settings.postgres_url, "HIREGRAPH_POSTGRES_URL")),
+        min_interval=a.rollup_min_interval_seconds,
+        poll_seconds=a.rollup_poll_seconds,
+        statement_timeout_ms=int(a.rollup_statement_timeout_seconds * 1000),
+    )
+
+
 def build_worker(
     settings: Settings, clients: Clients, broker: EventBroker, *, relays: bool, consumers: bool
 ) -> Worker:
@@ -104,15 +118,19 @@ def build_worker(
     options = relay_options(settings)
     owner = broker_options(settings).instance
     relay_list: list[Relay] = []
+    rollup = job_stats_rollup(settings) if relays else None
     if relays:
         relay_list = [
             PgOutboxRelay(clients.engine, broker, options),
             MongoOutboxRelay(db, broker, owner, options),
             ExpiredKeysPurge(clients.engine),  # housekeeping, as long as the relays run
         ]
+        if rollup is not None:
+            relay_list.append(rollup)
     prefix = for_redis_topology(settings).cache.key_prefix  # the gateways' prefix
     invalidator = Invalidator(clients.redis, CacheKeys(prefix))
-    consumer_list = default_consumers(clients.engine, db, invalidator) if consumers else []
+    wake = rollup.wake if rollup is not None else None
+    consumer_list = default_consumers(clients.engine, db, invalidator, wake) if consumers else []
     return Worker(
         broker,
         relay_list,

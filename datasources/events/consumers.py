@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -34,7 +35,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from datasources.cache.keys import Invalidator
 from datasources.mongo.repositories import parse_object_id
 from datasources.postgres.tables import processed_events
-from domain.events import APPLICATION_SUBMITTED, DomainEvent
+from domain.events import (
+    APPLICATION_SUBMITTED,
+    COMPANY_UPDATED,
+    JOB_CLOSED,
+    JOB_POSTED,
+    JOB_PUBLISHED,
+    JOB_UPDATED,
+    DomainEvent,
+)
 
 log = logging.getLogger("hiregraph.events.consumers")
 
@@ -140,11 +149,38 @@ class CandidateApplicationCounter:
                 log.info("%s: %s already applied", self.name, event.event_id)
 
 
+class RollupWake:
+    """Wakes this worker's rollup refresher (`datasources.postgres.rollup`) when a job
+    or company changed, so the refresh starts without waiting for its next poll. What
+    marks the rollup stale is a trigger in the writing transaction, not this event, so
+    a lost wake delays a refresh by one poll and loses nothing."""
+
+    name = "analytics-rollup"
+    event_types: frozenset[str] | None = frozenset(
+        {JOB_POSTED, JOB_UPDATED, JOB_PUBLISHED, JOB_CLOSED, COMPANY_UPDATED}
+    )
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self.wake = wake
+
+    async def prepare(self) -> None:
+        return None
+
+    async def handle(self, event: DomainEvent) -> None:
+        self.wake()
+
+
 def default_consumers(
-    engine: AsyncEngine, db: AsyncDatabase[dict[str, Any]], invalidator: Invalidator
+    engine: AsyncEngine,
+    db: AsyncDatabase[dict[str, Any]],
+    invalidator: Invalidator,
+    rollup_wake: Callable[[], None] | None = None,
 ) -> list[Consumer]:
-    return [
+    consumers: list[Consumer] = [
         CacheInvalidation(invalidator),
         JobApplicationCounter(engine),
         CandidateApplicationCounter(db),
     ]
+    if rollup_wake is not None:
+        consumers.append(RollupWake(rollup_wake))
+    return consumers

@@ -13,10 +13,8 @@ import asyncpg
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
-    Float,
     Select,
     Table,
-    cast,
     func,
     literal,
     literal_column,
@@ -24,12 +22,13 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.types import Text
 
-from datasources import roundtrips
+from datasources import observe, roundtrips
 from datasources.postgres.job_sql import job_conditions
 from datasources.postgres.reader import PgReader, compile_statement
-from datasources.postgres.tables import companies, job_skills, jobs
+from datasources.postgres.rollup import rollup_statement
+from datasources.postgres.stats_rows import job_stats_rows, utc
+from datasources.postgres.tables import job_skills, jobs
 from domain.analytics import (
     Funnel,
     FunnelQuery,
@@ -45,6 +44,7 @@ from domain.analytics import (
 )
 from domain.applications import PIPELINE
 from domain.queries import JobFilter
+from domain.rollup import WHOLE_BOARD_SKILLS, RollupRead, rollup_read
 
 # Statements over job_skills run with this (SET LOCAL, in their own transaction). At
 # large (1.1M rows) with the default 4, the planner costed the index-only scan of
@@ -52,47 +52,6 @@ from domain.queries import JobFilter
 # (which spilled to disk): 2.8 s against 0.85 s. The index is as cached as the table,
 # which is what a random_page_cost near 1 says.
 SKILL_SETTINGS = "SET LOCAL random_page_cost = 1.1"
-
-
-def _utc(column: Any) -> ColumnElement[Any]:
-    return func.timezone("UTC", column)  # timestamptz -> UTC wall time (timestamp)
-
-
-def _salary() -> ColumnElement[Any]:
-    """A job's salary value: the midpoint of its range, or its one bound (job_skills
-    stores the same expression as its generated `salary` column)."""
-    c = jobs.c
-    both = (cast(c.salary_min, Float) + cast(c.salary_max, Float)) * literal(0.5, Float)
-    return func.coalesce(both, cast(c.salary_min, Float), cast(c.salary_max, Float))
-
-
-_TEXT = frozenset({JobGroup.INDUSTRY, JobGroup.COUNTRY, JobGroup.CITY})
-
-
-def _bytewise(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    # Group keys sort bytewise: several times cheaper than the locale's collation.
-    return cast(column, Text).collate("C")
-
-
-def _dimension(group: JobGroup, source: Table) -> ColumnElement[Any]:
-    """A group key over `source`: jobs, or job_skills when grouping by SKILL (its skill
-    column is already `COLLATE "C"`)."""
-    c = source.c
-    if group is JobGroup.SKILL:
-        return c.skill.label("g_skill")
-    columns: dict[JobGroup, ColumnElement[Any]] = {
-        JobGroup.COMPANY: c.company_id,
-        JobGroup.INDUSTRY: companies.c.industry,
-        JobGroup.COUNTRY: c.country,
-        JobGroup.CITY: c.city,
-        JobGroup.REMOTE: c.remote,
-        JobGroup.EMPLOYMENT_TYPE: c.employment_type,
-        JobGroup.SENIORITY: c.seniority,
-        JobGroup.POSTED_WEEK: func.date_trunc("week", _utc(c.posted_at)),
-        JobGroup.POSTED_MONTH: func.date_trunc("month", _utc(c.posted_at)),
-    }
-    column = _bytewise(columns[group]) if group in _TEXT else columns[group]
-    return column.label(f"g_{group.value}")
 
 
 def _source(groups: tuple[JobGroup, ...]) -> Table:
@@ -104,25 +63,9 @@ def _source(groups: tuple[JobGroup, ...]) -> Table:
 def job_stats_statement(q: JobStatsQuery) -> Select[Any]:
     """Keys and each row's salary value computed once per row (inner), then grouped."""
     t = _source(q.group_by)
-    source: Any = t
-    if JobGroup.INDUSTRY in q.group_by or JobGroup.COMPANY in q.group_by:
-        source = source.join(companies, companies.c.id == t.c.company_id)
-    extra = [companies.c.name.label("company_name")] if JobGroup.COMPANY in q.group_by else []
-    currency: ColumnElement[Any]
-    value: ColumnElement[Any]
-    if t is job_skills:
-        currency, value = t.c.salary_currency, t.c.salary
-    else:
-        currency, value = _bytewise(jobs.c.salary_currency), _salary()
-    rows = (
-        select(
-            *(_dimension(g, t) for g in q.group_by), *extra,
-            currency.label("currency"), value.label("v"),
-        )
-        .select_from(source)
-        .where(job_conditions(q.filter, t))
-        .subquery("x")
-    )  # fmt: skip
+    company = JobGroup.COMPANY in q.group_by
+    rows = job_stats_rows(q.filter, q.group_by, t, company_name=company).subquery("x")
+    extra = [rows.c.company_name] if company else []
     keys = [rows.c[f"g_{g.value}"] for g in q.group_by]
     keys += [rows.c.company_name] if extra else []
     keys.append(rows.c.currency)
@@ -171,7 +114,7 @@ def _bucket(q: JobStatsQuery, r: Any) -> JobBucket:
 
 def timeseries_statement(q: TimeseriesQuery) -> Any:
     unit = q.interval.value
-    posted = _utc(jobs.c.posted_at)
+    posted = utc(jobs.c.posted_at)
     counted = (
         select(func.date_trunc(unit, posted).label("bucket"), func.count().label("n"))
         .where(job_conditions(q.filter), jobs.c.posted_at >= q.start, jobs.c.posted_at < q.end)
@@ -180,8 +123,8 @@ def timeseries_statement(q: TimeseriesQuery) -> Any:
     )
     buckets = select(
         func.generate_series(
-            func.date_trunc(unit, _utc(literal(q.start))),
-            _utc(literal(q.end)) - text("interval '1 microsecond'"),
+            func.date_trunc(unit, utc(literal(q.start))),
+            utc(literal(q.end)) - text("interval '1 microsecond'"),
             text(f"interval '1 {unit}'"),  # unit: our own enum value
         ).label("bucket")
     ).subquery("b")
@@ -276,7 +219,21 @@ def _funnel(r: Any) -> Funnel:
 
 
 class PgAnalytics(PgReader):
-    """Job and application aggregates (`datasources.ports.JobAnalytics`)."""
+    """Job and application aggregates (`datasources.ports.JobAnalytics`).
+
+    With `rollup_max_staleness` set (seconds), `jobStats` and the `skillsGap` demand
+    that the board-wide rollup covers (`domain.rollup`) are read from it while it is
+    stale by at most that long, and computed live otherwise."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        acquire_timeout: float = 5.0,
+        *,
+        rollup_max_staleness: float | None = None,
+    ) -> None:
+        super().__init__(pool, acquire_timeout)
+        self._max_staleness = rollup_max_staleness
 
     async def _skill_rows(self, stmt: ClauseElement) -> list[asyncpg.Record]:
         """A statement over job_skills, in a transaction with `SKILL_SETTINGS` (BEGIN,
@@ -291,10 +248,25 @@ class PgAnalytics(PgReader):
             rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
         return rows
 
+    async def _from_rollup(
+        self, q: JobStatsQuery, read: RollupRead | None, first: int | None
+    ) -> list[asyncpg.Record] | None:
+        """The rollup's buckets for `q`; None when it cannot answer or is too stale."""
+        if self._max_staleness is None or read is None:
+            return None
+        rows = await self._rows(rollup_statement(q, read, self._max_staleness, first=first))
+        usable = bool(rows) and rows[0]["usable"]
+        observe.sink.analytics_read("job_stats", "rollup" if usable else "stale")
+        if not usable:
+            return None
+        return [r for r in rows if r["n"] is not None]
+
     async def job_stats(self, q: JobStatsQuery) -> list[JobBucket]:
-        stmt = job_stats_statement(q)
-        skills = JobGroup.SKILL in q.group_by
-        rows = await (self._skill_rows(stmt) if skills else self._rows(stmt))
+        rows = await self._from_rollup(q, rollup_read(q), q.first)
+        if rows is None:
+            stmt = job_stats_statement(q)
+            skills = JobGroup.SKILL in q.group_by
+            rows = await (self._skill_rows(stmt) if skills else self._rows(stmt))
         return [_bucket(q, r) for r in rows]
 
     async def postings_timeseries(self, q: TimeseriesQuery) -> list[TimePoint]:
@@ -302,6 +274,13 @@ class PgAnalytics(PgReader):
         return [TimePoint(r["bucket"].replace(tzinfo=UTC), r["n"]) for r in rows]
 
     async def skill_demand(self, f: JobFilter) -> list[SkillDemand]:
+        whole = JobStatsQuery(f, (JobGroup.SKILL,), StatsOrder.KEY_ASC, 0)
+        read = WHOLE_BOARD_SKILLS if f == JobFilter() else None
+        rows = await self._from_rollup(whole, read, None)
+        if rows is not None:
+            rows = [r for r in rows if r["g_skill"] is not None]
+            return _demand([{"skill": r["g_skill"], "currency": r["currency"],
+                             "n": r["n"], "median": r["p50"]} for r in rows])  # fmt: skip
         return _demand(await self._skill_rows(demand_statement(f)))
 
     async def funnel(self, q: FunnelQuery) -> Funnel:

@@ -208,3 +208,39 @@ processed_events = Table(
     Column("event_id", UUID(as_uuid=False), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
+
+# Board-wide jobStats precomputed by the worker (migration 0007, datasources.postgres.rollup).
+analytics_rollups = Table(
+    "analytics_rollups",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("snapshot", BigInteger),
+    Column("refreshed_at", DateTime(timezone=True)),
+    Column("dirty_since", DateTime(timezone=True)),
+    Column("pending_since", DateTime(timezone=True)),
+)
+
+job_stats_rollup = Table(
+    "job_stats_rollup",
+    metadata,
+    Column("snapshot", BigInteger, nullable=False),
+    Column("grouping", Integer, nullable=False),
+    Column("g_company", BigInteger),
+    Column("g_industry", Text(collation="C")),
+    Column("g_country", Text(collation="C")),
+    Column("g_city", Text(collation="C")),
+    Column("g_remote", remote_policy),
+    Column("g_employment_type", employment_type),
+    Column("g_seniority", seniority),
+    Column("g_skill", Text(collation="C")),
+    Column("g_posted_week", DateTime),
+    Column("g_posted_month", DateTime),
+    Column("currency", Text(collation="C")),
+    Column("n", BigInteger, nullable=False),
+    Column("n_salary", BigInteger, nullable=False),
+    Column("lo", Float),
+    Column("hi", Float),
+    Column("avg", Float),
+    Column("p50", Float),
+    Column("p90", Float),
+)

@@ -66,6 +66,15 @@ OUTBOX_LAG = Gauge("hiregraph_outbox_lag_seconds", "Age of the oldest unrelayed 
                    ("store",), multiprocess_mode="livemax")  # fmt: skip
 RELAY_ERRORS = Counter("hiregraph_outbox_relay_errors", "Outbox relay passes that failed",
                        ("store",))  # fmt: skip
+ROLLUP_READS = Counter(
+    "hiregraph_analytics_rollup_reads",
+    "Aggregates a rollup covers: answered from it (rollup) or, too stale, live (stale)",
+    ("rollup", "outcome"),
+)
+ROLLUP_REFRESH = Histogram(
+    "hiregraph_analytics_rollup_refresh_seconds", "Rollup refreshes (worker) by outcome",
+    ("rollup", "outcome"), buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)  # fmt: skip
 POOL = Gauge("hiregraph_pool_connections", "Connection pool usage (in_use, size)",
              ("pool", "state"), multiprocess_mode="livesum")  # fmt: skip
 
@@ -148,6 +157,12 @@ class StoreSink:
 
     def relay_error(self, store: str) -> None:
         RELAY_ERRORS.labels(store).inc()
+
+    def analytics_read(self, rollup: str, outcome: str) -> None:
+        ROLLUP_READS.labels(rollup, outcome).inc()
+
+    def rollup_refresh(self, rollup: str, seconds: float, ok: bool) -> None:
+        ROLLUP_REFRESH.labels(rollup, "ok" if ok else "error").observe(seconds)
 
 
 def rate_limited(viewer: Viewer) -> None:

@@ -44,6 +44,7 @@ __all__ = ["space"]  # fixture
 pytestmark = pytest.mark.e2e
 COUNTERS = ("job-application-count", "candidate-application-count")
 CONSUMERS = ("cache-invalidation", *COUNTERS)
+ROLLUP = "analytics-rollup"  # wakes the rollup refresher on job and company events
 WITHIN = 10.0  # seconds: generous for a busy 2-core machine; the lag is printed
 
 
@@ -90,7 +91,7 @@ async def running_worker(settings: Settings) -> AsyncIterator[Running]:
     stop = asyncio.Event()
     async with open_clients(settings) as clients:
         worker = build_worker(settings, clients, broker, relays=True, consumers=True)
-        assert sorted(c.name for c in worker.consumers) == sorted(CONSUMERS)
+        assert sorted(c.name for c in worker.consumers) == sorted((*CONSUMERS, ROLLUP))
         handled = Handled()
         for consumer in worker.consumers:
             handled.spy(consumer)
@@ -146,7 +147,7 @@ async def _timed(check: Callable[[], Awaitable[bool]], since: float, what: str) 
 async def test_a_mutation_reaches_the_counters_once(
     fresh: Seeded, space: Space, mongo_db: Any
 ) -> None:
-    space.consumers.update(CONSUMERS)
+    space.consumers.update((*CONSUMERS, ROLLUP))
     async with real_app(fresh, "events") as real:
         company = await real.new_company()
         job, job_id = await real.post_job(company, publish=True)
@@ -161,6 +162,10 @@ async def test_a_mutation_reaches_the_counters_once(
         settings = worker_settings(fresh, space.url, space.namespace, prefix)
         async with running_worker(settings) as running:
             await _applies_and_updates(real, running, mongo_db, job, job_id, me)
+            posted = backlog[1]["event_id"]
+            await eventually(
+                lambda: running.handled.count(ROLLUP, posted) == 1, WITHIN, "the rollup's wake"
+            )
 
 
 async def _applies_and_updates(
