@@ -1,10 +1,12 @@
 """Analytics benchmark: each aggregate uncached and cached (p50/p99 over HTTP), and the
 EXPLAIN (ANALYZE, BUFFERS) of every SQL statement behind them.
 
-Two gateways run over the same stores, one uvicorn worker each: `bench.apps:hiregraph_app`
-(both caches off: every request computes the aggregate) and `bench.apps:response_cache_app`
-(a repeated request is a response-cache hit). Requests are sequential (latency, not
-throughput), signed in as ADMIN.
+Three gateways run over the same stores, one uvicorn worker each:
+`bench.apps:hiregraph_app` twice, both caches off (every request computes the aggregate),
+once with the board-wide rollup off (`live`) and once reading it (`rollup`, refreshed
+first: its time and size are reported), side by side per case; and
+`bench.apps:response_cache_app` (a repeated request is a response-cache hit). Requests
+are sequential (latency, not throughput), signed in as ADMIN.
 
     uv run --extra embedded python bench/analytics.py [--scale medium] [--requests 30]
 
@@ -41,6 +43,7 @@ from datasources.postgres.analytics import (  # noqa: E402
 )
 from datasources.postgres.engine import asyncpg_dsn  # noqa: E402
 from datasources.postgres.reader import compile_statement  # noqa: E402
+from datasources.postgres.rollup import JobStatsRollup, Refreshed, rollup_statement  # noqa: E402
 from datasources.seed.scale import ANCHOR  # noqa: E402
 from domain.analytics import (  # noqa: E402
     Interval,
@@ -49,6 +52,7 @@ from domain.analytics import (  # noqa: E402
     TimeseriesQuery,
 )
 from domain.queries import JobFilter  # noqa: E402
+from domain.rollup import rollup_read  # noqa: E402
 
 START = (ANCHOR - timedelta(days=183)).isoformat()
 END = ANCHOR.isoformat()
@@ -162,6 +166,11 @@ def statements() -> dict[str, tuple[str, list[Any]]]:
             timeseries_statement(TimeseriesQuery(f, interval, start, end))
         )
     found["skillsGap (demand)"] = compile_statement(demand_statement(JobFilter()))
+    for k, g in stats.items():
+        q = JobStatsQuery(JobFilter(), g, first=100)
+        read = rollup_read(q)
+        assert read is not None
+        found[f"rollup read: {k}"] = compile_statement(rollup_statement(q, read, 3600, first=100))
     found["applicationFunnel company"] = (FUNNEL_SQL, [None, 1, None, None, None])
     return found
 
@@ -188,6 +197,19 @@ async def explain(pg_url: str) -> tuple[dict[str, tuple[float, list[str]]], str]
     return summary, "\n".join(text)
 
 
+async def refresh_rollup(pg_url: str) -> tuple[Refreshed, int]:
+    """A refresh, timed, and the rollup table's size (bytes, with its index)."""
+    done = await JobStatsRollup(asyncpg_dsn(pg_url)).refresh()
+    if done is None:
+        fail("another process holds the rollup's refresh lock")
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
+    try:
+        size: int = await conn.fetchval("SELECT pg_total_relation_size('job_stats_rollup')")
+    finally:
+        await conn.close()
+    return done, size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data-dir", default=str(ROOT / ".hiregraph-bench"))
@@ -211,23 +233,34 @@ def main() -> None:
     os.environ["HIREGRAPH_POOLS__POSTGRES_STATEMENT_TIMEOUT_MS"] = "600000"
     cases = {k: v for k, v in CASES.items() if re.search(args.only, k)}
     with stores(args) as env:
+        # Twice: the first after a load may find cold pages; the EXPLAIN reads the second.
+        refreshes = [asyncio.run(refresh_rollup(env["HIREGRAPH_POSTGRES_URL"])) for _ in range(2)]
         plans, full = asyncio.run(explain(env["HIREGRAPH_POSTGRES_URL"]))
         out = ROOT / "bench" / "results" / f"analytics-explain-{args.scale}.txt"
         out.parent.mkdir(exist_ok=True)
         out.write_text(full)
-        rows = {}
-        with server("bench.apps:hiregraph_app", env) as url:
+        rows: dict[str, list[float]] = {}
+        live_env = {**env, "HIREGRAPH_ANALYTICS__ROLLUP": "false"}
+        rollup_env = {**env, "HIREGRAPH_ANALYTICS__ROLLUP_MAX_STALENESS_SECONDS": "3600"}
+        with (
+            server("bench.apps:hiregraph_app", live_env) as live,
+            server("bench.apps:hiregraph_app", rollup_env) as rolled,
+        ):
             for name, (query, variables) in cases.items():
                 n = args.mongo_requests if name.startswith(MONGO) else args.requests
-                rows[name] = measure(url, query, variables, n)
+                rows[name] = [*measure(live, query, variables, n)]
+                rows[name] += measure(rolled, query, variables, n)
         with server("bench.apps:response_cache_app", env) as url:
             for name, (query, variables) in cases.items():
-                rows[name] = (*rows[name], *measure(url, query, variables, args.cached_requests))
+                rows[name] += measure(url, query, variables, args.cached_requests)
     print(f"\nscale {args.scale}: ms over HTTP, one gateway worker, sequential requests")
-    print("| aggregate | uncached p50 | uncached p99 | cached p50 | cached p99 |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, (u50, u99, c50, c99) in rows.items():
-        print(f"| {name} | {u50:.1f} | {u99:.1f} | {c50:.2f} | {c99:.2f} |")
+    print("| aggregate | live p50 | live p99 | rollup p50 | rollup p99 | cached p50 | cached p99 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, (u50, u99, r50, r99, c50, c99) in rows.items():
+        print(f"| {name} | {u50:.1f} | {u99:.1f} | {r50:.1f} | {r99:.1f} | {c50:.2f} | {c99:.2f} |")
+    for done, size in refreshes:
+        print(f"\nrollup refresh: {done.seconds:.2f} s, {done.rows} rows, "
+              f"{size / 2**20:.1f} MiB with its index")  # fmt: skip
     print("\n| SQL | EXPLAIN ANALYZE execution ms | indexes in the plan |")
     print("| --- | ---: | --- |")
     for name, (ms, indexes) in plans.items():

@@ -30,8 +30,8 @@ COUNTRY = JobStatsQuery(JobFilter(), (JobGroup.COUNTRY,), first=100)
 INSERT_JOB = (  # the fixture's jobs have explicit ids: the sequence is behind
     "INSERT INTO jobs (id, company_id, title, description, location, country, remote,"
     " employment_type, seniority, salary_min, salary_max, salary_currency, skills, status,"
-    " posted_at) VALUES ((SELECT max(id) + 1 FROM jobs), 1, 't', 'd', 'x', $1, 'remote', 'full_time', 'mid', 50000, 60000,"
-    " 'USD', '{python}', 'open', now())"
+    " posted_at) VALUES ((SELECT max(id) + 1 FROM jobs), 1, 't', 'd', 'x', $1, 'remote',"
+    " 'full_time', 'mid', 50000, 60000, 'USD', '{python}', 'open', now())"
 )
 
 
