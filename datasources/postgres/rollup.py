@@ -8,8 +8,8 @@ replica refreshes at a time:
    for the writes in flight (they hold a share lock on the row), and every later write
    sets `dirty_since` again;
 2. a REPEATABLE READ transaction computes every grouping set of `domain.rollup` into a
-   new snapshot: two INSERT ... SELECT with GROUP BY GROUPING SETS, one over `jobs`, one
-   over `job_skills` for the sets with SKILL (one snapshot of the data for both);
+   new snapshot (`refresh_statements`: one INSERT ... SELECT with GROUPING SETS over
+   `jobs`, one per set with SKILL over `job_skills`; one snapshot of the data for all);
 3. a short transaction points readers at the new snapshot (`refreshed_at` = when step 1
    ran: every change before it is in the snapshot), clears `pending_since`, and deletes
    every snapshot but the new one and the one before (a reader that has just read the
@@ -35,6 +35,7 @@ import asyncpg
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     func,
     insert,
@@ -58,7 +59,7 @@ from datasources.postgres.tables import (
 )
 from domain.analytics import JobGroup, JobStatsQuery, StatsOrder
 from domain.queries import JobFilter
-from domain.rollup import ROLLUP_SETS, RollupRead
+from domain.rollup import ROLLUP_SETS, RollupRead, rollup_mask
 
 log = logging.getLogger("hiregraph.analytics.rollup")
 
@@ -83,35 +84,43 @@ def _key(g: JobGroup) -> str:
 
 
 def refresh_statements(snapshot: int) -> list[Any]:
-    """The two INSERT ... SELECT that compute a snapshot (jobs, then job_skills)."""
-    with_skill = [s for s in ROLLUP_SETS if JobGroup.SKILL in s]
+    """The INSERT ... SELECT that compute a snapshot: the sets without SKILL in one
+    statement over `jobs` (GROUPING SETS: one scan, one sort per set), then each set
+    with SKILL on its own over `job_skills`. Those read its covering index in (skill,
+    currency) order, so each needs only an incremental sort by its other key, where
+    one GROUPING SETS statement would sort all 1.1M rows (at large) once per set:
+    measured at large, 19.7 s for the nine sets together."""
     without = [s for s in ROLLUP_SETS if JobGroup.SKILL not in s]
-    out = []
-    for source, sets in ((jobs, without), (job_skills, with_skill)):
-        used = frozenset().union(*sets)  # GROUPING() takes only grouped columns
-        dims = tuple(g for g in JobGroup if g in used)
-        rows = job_stats_rows(JobFilter(), dims, source, company_name=False)
-        x = rows.subquery("x")
-        order = list(JobGroup)
-        mask = sum(
-            ((1 - func.grouping(x.c[_key(g)])) * (1 << order.index(g)) for g in dims),
-            literal(0),
-        )
-        v = x.c.v
-        sets_sql = func.grouping_sets(
-            *(tuple_(*(x.c[_key(g)] for g in order if g in s), x.c.currency) for s in sets)
-        )
-        computed = select(
-            literal(snapshot), mask, *(x.c[_key(g)] for g in dims), x.c.currency,
-            func.count(), func.count(v), func.min(v), func.max(v), func.avg(v),
-            func.percentile_cont(0.5).within_group(v),
-            func.percentile_cont(0.9).within_group(v),
-        ).group_by(sets_sql)  # fmt: skip
-        t = job_stats_rollup.c
-        columns = [t.snapshot, t.grouping, *(t[_key(g)] for g in dims), t.currency]
-        columns += [t[f] for f in FIGURES]
-        out.append(insert(job_stats_rollup).from_select(columns, computed))
+    out = [_insert(snapshot, jobs, without)]
+    out += [_insert(snapshot, job_skills, [s]) for s in ROLLUP_SETS if JobGroup.SKILL in s]
     return out
+
+
+def _insert(snapshot: int, source: Table, sets: list[frozenset[JobGroup]]) -> Any:
+    order = list(JobGroup)
+    dims = tuple(g for g in order if g in frozenset().union(*sets))
+    x = job_stats_rows(JobFilter(), dims, source, company_name=False).subquery("x")
+    group_by: Any
+    if len(sets) == 1:  # a plain GROUP BY, skill and currency first (the index's order)
+        first = [x.c[_key(g)] for g in dims if g is JobGroup.SKILL] + [x.c.currency]
+        group_by = [*first, *(x.c[_key(g)] for g in dims if g is not JobGroup.SKILL)]
+        mask: Any = literal(rollup_mask(sets[0]))
+    else:  # GROUPING() takes only grouped columns: `dims` are those of some set
+        keys = [tuple_(*(x.c[_key(g)] for g in dims if g in s), x.c.currency) for s in sets]
+        group_by = [func.grouping_sets(*keys)]
+        bits = ((1 - func.grouping(x.c[_key(g)])) * (1 << order.index(g)) for g in dims)
+        mask = sum(bits, literal(0))
+    v = x.c.v
+    computed = select(
+        literal(snapshot), mask, *(x.c[_key(g)] for g in dims), x.c.currency,
+        func.count(), func.count(v), func.min(v), func.max(v), func.avg(v),
+        func.percentile_cont(0.5).within_group(v),
+        func.percentile_cont(0.9).within_group(v),
+    ).group_by(*group_by)  # fmt: skip
+    t = job_stats_rollup.c
+    columns = [t.snapshot, t.grouping, *(t[_key(g)] for g in dims), t.currency]
+    columns += [t[f] for f in FIGURES]
+    return insert(job_stats_rollup).from_select(columns, computed)
 
 
 @dataclass(frozen=True, slots=True)
