@@ -125,3 +125,32 @@ def test_gateway_starts_with_mongo_down_and_reports_it(seeded: Seeded, tmp_path:
         assert len(board.json()["data"]["jobs"]["edges"]) == 2
     finally:
         assert stop_gateway(proc) == 0
+
+
+def test_analytics_refresh_builds_the_rollup(seeded: Seeded, tmp_path: Path) -> None:
+    result = hiregraph("analytics", "refresh", env=seeded.env(HIREGRAPH_DATA_DIR=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("job_stats rollup: snapshot "), result.stdout
+
+    async def pointer() -> asyncpg.Record:
+        conn = await asyncpg.connect(asyncpg_dsn(seeded.postgres_url))
+        try:
+            row: asyncpg.Record = await conn.fetchrow(
+                "SELECT snapshot, (SELECT count(*) FROM job_stats_rollup r"
+                " WHERE r.snapshot = a.snapshot) AS n FROM analytics_rollups a"
+                " WHERE name = 'job_stats'"
+            )
+            return row
+        finally:
+            await conn.close()
+
+    row = asyncio.run(pointer())
+    assert f"snapshot {row['snapshot']}, {row['n']} rows" in result.stdout
+
+
+def test_analytics_refresh_names_a_store_it_cannot_reach(seeded: Seeded, tmp_path: Path) -> None:
+    dead = f"postgresql+asyncpg://hg:secret@127.0.0.1:{free_port()}/nope"
+    env = seeded.env(HIREGRAPH_POSTGRES_URL=dead, HIREGRAPH_DATA_DIR=str(tmp_path))
+    result = hiregraph("analytics", "refresh", env=env)
+    assert_one_line_error(result, "refresh failed")
+    assert "secret" not in result.stderr
