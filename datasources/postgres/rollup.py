@@ -12,8 +12,9 @@ replica refreshes at a time:
    `jobs`, one per set with SKILL over `job_skills`; one snapshot of the data for all);
 3. a short transaction points readers at the new snapshot (`refreshed_at` = when step 1
    ran: every change before it is in the snapshot), clears `pending_since`, and deletes
-   every snapshot but the new one and the one before (a reader that has just read the
-   pointer still finds its rows).
+   every snapshot but the new one and the one before (a read is one statement, which
+   keeps seeing the rows of the snapshot it started on; the one before stays for
+   comparison until the next refresh).
 
 A failure in 2 or 3 leaves the old snapshot, and `pending_since` still says since when
 it is stale. Read (`rollup_statement`): one statement returning the pointer, whether it
