@@ -25,6 +25,7 @@ live statement when it is not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -170,7 +171,9 @@ class JobStatsRollup:
                 return done
             finally:
                 observe.sink.rollup_refresh(NAME, time.perf_counter() - started, ok)
-                await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+                # A lost connection takes its session lock with it: keep the first error.
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
         finally:
             await conn.close()
 
