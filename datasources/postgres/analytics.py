@@ -65,9 +65,8 @@ def job_stats_statement(q: JobStatsQuery) -> Select[Any]:
     t = _source(q.group_by)
     company = JobGroup.COMPANY in q.group_by
     rows = job_stats_rows(q.filter, q.group_by, t, company_name=company).subquery("x")
-    extra = [rows.c.company_name] if company else []
     keys = [rows.c[f"g_{g.value}"] for g in q.group_by]
-    keys += [rows.c.company_name] if extra else []
+    keys += [rows.c.company_name] if company else []
     keys.append(rows.c.currency)
     v = rows.c.v
     stmt = select(
