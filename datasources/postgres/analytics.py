@@ -136,14 +136,15 @@ def timeseries_statement(q: TimeseriesQuery) -> Any:
 
 def demand_statement(f: JobFilter) -> Select[Any]:
     """Per (skill, currency): jobs asking for it, and their median salary. Read from
-    job_skills in the order of ix_job_skills_status_skill: no sort but the medians'."""
+    job_skills in the order of ix_job_skills_status_skill: no sort but the medians'.
+    Labelled as the rollup's SKILL rows (`g_skill`, `p50`): `_demand` reads either."""
     t = job_skills
     return (
         select(
-            t.c.skill,
+            t.c.skill.label("g_skill"),
             t.c.salary_currency.label("currency"),
             func.count().label("n"),
-            func.percentile_cont(0.5).within_group(t.c.salary).label("median"),
+            func.percentile_cont(0.5).within_group(t.c.salary).label("p50"),
         )
         .where(job_conditions(f, t), t.c.skill.is_not(None))
         .group_by(t.c.skill, t.c.salary_currency)
@@ -154,9 +155,12 @@ def _demand(rows: list[Any]) -> list[SkillDemand]:
     counts: dict[str, int] = {}
     medians: dict[str, dict[str, float]] = {}
     for r in rows:
-        counts[r["skill"]] = counts.get(r["skill"], 0) + r["n"]
-        if r["currency"] is not None and r["median"] is not None:
-            medians.setdefault(r["skill"], {})[r["currency"].strip()] = r["median"]
+        skill = r["g_skill"]
+        if skill is None:  # the rollup's "no skill" bucket
+            continue
+        counts[skill] = counts.get(skill, 0) + r["n"]
+        if r["currency"] is not None and r["p50"] is not None:
+            medians.setdefault(skill, {})[r["currency"].strip()] = r["p50"]
     return [SkillDemand(s, n, medians.get(s, {})) for s, n in counts.items()]
 
 
@@ -276,11 +280,9 @@ class PgAnalytics(PgReader):
         whole = JobStatsQuery(f, (JobGroup.SKILL,), StatsOrder.KEY_ASC, 0)
         read = WHOLE_BOARD_SKILLS if f == JobFilter() else None
         rows = await self._from_rollup(whole, read, None)
-        if rows is not None:
-            rows = [r for r in rows if r["g_skill"] is not None]
-            return _demand([{"skill": r["g_skill"], "currency": r["currency"],
-                             "n": r["n"], "median": r["p50"]} for r in rows])  # fmt: skip
-        return _demand(await self._skill_rows(demand_statement(f)))
+        if rows is None:
+            rows = await self._skill_rows(demand_statement(f))
+        return _demand(rows)
 
     async def funnel(self, q: FunnelQuery) -> Funnel:
         args = (q.job_id, q.company_id, q.scope_company_id, q.start, q.end)

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +49,7 @@ from sqlalchemy import (
 )
 
 from datasources import observe
+from datasources.events.relay import sleep_or_stop
 from datasources.postgres.reader import compile_statement
 from datasources.postgres.stats_rows import job_stats_rows
 from datasources.postgres.tables import (
@@ -145,13 +145,11 @@ class JobStatsRollup:
         min_interval: float = 30.0,
         poll_seconds: float = 5.0,
         statement_timeout_ms: int = 600_000,
-        connect: Callable[..., Any] = asyncpg.connect,
     ) -> None:
         self._dsn = dsn
         self._min_interval = min_interval
         self._poll = poll_seconds
         self._timeout_ms = statement_timeout_ms
-        self._connect = connect
         self._wake = asyncio.Event()
         self._last_attempt = -float("inf")
 
@@ -160,7 +158,7 @@ class JobStatsRollup:
 
     async def refresh(self) -> Refreshed | None:
         """Compute a new snapshot now; None when another process holds the lock."""
-        conn: asyncpg.Connection = await self._connect(self._dsn)
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
                 return None
@@ -219,7 +217,7 @@ class JobStatsRollup:
 
     async def due(self) -> bool:
         """No snapshot yet, or a change since the last one began."""
-        conn: asyncpg.Connection = await self._connect(self._dsn)
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         try:
             row = await conn.fetchrow(
                 "SELECT snapshot, least(pending_since, dirty_since) AS stale_since"
@@ -235,7 +233,7 @@ class JobStatsRollup:
         while not stop.is_set():
             wait = self._last_attempt + self._min_interval - time.monotonic()
             if wait > 0:  # a wake meanwhile stays set for the check after it
-                await _sleep(stop, None, wait)
+                await sleep_or_stop(stop, wait)
                 continue
             self._wake.clear()
             try:
@@ -245,12 +243,12 @@ class JobStatsRollup:
             except Exception:
                 log.exception("job_stats rollup: refresh failed; retried in %.0f s",
                               self._min_interval)  # fmt: skip
-            await _sleep(stop, self._wake, self._poll)
+            await _until_woken(stop, self._wake, self._poll)
 
 
-async def _sleep(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
-    """Until `seconds` pass, `stop` is set or `wake` (if any) is set."""
-    waits = [asyncio.ensure_future(e.wait()) for e in (stop, wake) if e is not None]
+async def _until_woken(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Until `seconds` pass or `stop` or `wake` is set."""
+    waits = [asyncio.ensure_future(e.wait()) for e in (stop, wake)]
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:

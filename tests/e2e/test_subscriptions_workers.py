@@ -59,7 +59,7 @@ async def _until_both_workers_answer(port: int, within: float = 90) -> None:
     pids: set[int] = set()
     while len(pids) < 2:
         assert time.monotonic() < deadline, f"only worker(s) {pids} answered in {within} s"
-        pid, _ = await _ask_on_own_connection(port, "GET /healthz")
+        pid, _ = await _ask_on_own_connection(port, _get("/healthz"))
         pids.add(pid)
         await asyncio.sleep(0.05)
 
@@ -104,22 +104,25 @@ async def test_an_event_reaches_subscribers_on_both_workers(served: Served, writ
             assert got[0]["extensions"]["eventId"] == got[1]["extensions"]["eventId"]
 
 
-async def _ask_on_own_connection(port: int, request: str) -> tuple[int, dict[str, Any]]:
-    """One request on a fresh TCP connection: (the pid of the worker that accepted it,
-    the response body). `request` is `GET <path>` or a job's global id to look up."""
+def _get(path: str) -> bytes:
+    return b"GET %s HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n" % path.encode()
+
+
+def _job_detail(job: str) -> bytes:
+    body = json.dumps({"query": DETAIL, "variables": {"id": job}}).encode()
+    return (
+        b"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+async def _ask_on_own_connection(port: int, request: bytes) -> tuple[int, dict[str, Any]]:
+    """One HTTP request on a fresh TCP connection: (the pid of the worker that accepted
+    it, the JSON response body)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         pid = server_pids(port)[writer.get_extra_info("sockname")[1]]
-        if request.startswith("GET "):
-            writer.write(
-                b"%s HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n" % request.encode()
-            )
-        else:
-            body = json.dumps({"query": DETAIL, "variables": {"id": request}}).encode()
-            writer.write(
-                b"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-                b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
-            )
+        writer.write(request)
         response = await asyncio.wait_for(reader.read(), 20)
     finally:
         writer.close()
@@ -137,9 +140,10 @@ async def test_serve_with_two_workers_answers_from_both(served: Served, seeded: 
             "SELECT id, title FROM jobs WHERE status = 'open' ORDER BY id LIMIT 1"
         )
         answers: dict[int, dict[str, Any]] = {}
+        detail = _job_detail(to_global_id("Job", job_id))
         deadline = time.monotonic() + 60
         while len(answers) < 2 and time.monotonic() < deadline:
-            pid, body = await _ask_on_own_connection(served.port, to_global_id("Job", job_id))
+            pid, body = await _ask_on_own_connection(served.port, detail)
             answers[pid] = body
         assert len(answers) == 2, f"every connection landed on one worker: {set(answers)}"
         for body in answers.values():
